@@ -98,8 +98,9 @@ export function openEnvelope(encoded: string, findKey: (keyId: string) => Sealin
   const sealedLabel = message.subarray(0, LABEL_HASH_BYTES);
   const expected = scopeLabelHash(env.version, env.keyId, target);
   if (!timingSafeEqual(sealedLabel, expected)) {
+    const hint = scopeMismatchHint(sealedLabel, env, target);
     message.fill(0);
-    throw fail(SealErrorCode.ScopeMismatch, target, scopeMismatchHint(sealedLabel, env, target));
+    throw fail(SealErrorCode.ScopeMismatch, target, hint);
   }
   return message.subarray(LABEL_HASH_BYTES);
 }
