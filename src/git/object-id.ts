@@ -1,0 +1,34 @@
+/** Git object ids: `hash("<kind> <len>\0" + bytes)` for the repository's object format. */
+import { createHash } from 'node:crypto';
+
+export type ObjectFormat = 'sha1' | 'sha256';
+export type GitObjectKind = 'commit' | 'tag' | 'tree' | 'blob';
+
+export const OBJECT_FORMATS: readonly ObjectFormat[] = ['sha1', 'sha256'];
+export const GIT_OBJECT_KINDS: readonly GitObjectKind[] = ['commit', 'tag', 'tree', 'blob'];
+
+const HEX_LENGTH: Record<ObjectFormat, number> = { sha1: 40, sha256: 64 };
+
+export function hexLength(format: ObjectFormat): number {
+  return HEX_LENGTH[format];
+}
+
+/** The object format whose ids have this many hex digits, if any. */
+export function formatForHexLength(length: number): ObjectFormat | undefined {
+  if (length === 40) return 'sha1';
+  if (length === 64) return 'sha256';
+  return undefined;
+}
+
+/** A full, lower-case object id (of the given format, or of either). */
+export function isObjectId(value: string, format?: ObjectFormat): boolean {
+  if (format) return value.length === HEX_LENGTH[format] && /^[0-9a-f]+$/.test(value);
+  return /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(value);
+}
+
+export function computeObjectId(kind: GitObjectKind, raw: Uint8Array, format: ObjectFormat): string {
+  const hash = createHash(format === 'sha1' ? 'sha1' : 'sha256');
+  hash.update(`${kind} ${raw.length}\0`, 'latin1');
+  hash.update(raw);
+  return hash.digest('hex');
+}
