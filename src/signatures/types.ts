@@ -22,7 +22,11 @@ export const SIGNATURE_REASON_CODES = [
   'BINDING_AFTER_SIGNATURE',
   // trust policy, after the cryptography
   'KEY_NOT_ALLOWED',
+  'NO_TRUST_RULE',
+  'INVALID_REPOSITORY',
   'UNSUPPORTED_SIGNATURE',
+  // anything unexpected during verification (fail closed)
+  'VERIFICATION_ERROR',
 ] as const;
 export type SignatureReasonCode = (typeof SIGNATURE_REASON_CODES)[number];
 

@@ -1,0 +1,48 @@
+/**
+ * The interface every signature method (OpenPGP now; SSH and gitsign later) implements. A method
+ * verifier does the cryptography only; the algorithm policy, time checks against "now" and the
+ * trust policy are applied by verify.ts, so one cached outcome can serve every repository.
+ */
+import type { ParsedObject } from '../git/object.js';
+import type { ArmorBlock } from './armor.js';
+import type { SignatureMethod, SignatureReasonCode, SignerEvidence } from './types.js';
+
+export interface Reason {
+  code: SignatureReasonCode;
+  message: string;
+}
+
+/** A weak hash or key algorithm; `waivable` when a per-key trust rule may allow it. */
+export interface WeakFact {
+  name: string;
+  waivable: boolean;
+}
+
+export interface CryptoOutcome {
+  method: SignatureMethod;
+  /** A failure decided before the algorithm policy (framing, legacy packet, unknown key). */
+  early?: Reason;
+  /** Algorithm facts the policy judges (WEAK_HASH, WEAK_ALGORITHM) before `late`. */
+  weakHash?: WeakFact;
+  weakAlgorithm?: WeakFact;
+  /** A failure after the algorithm policy (bad maths, revoked, validity at signature time). */
+  late?: Reason;
+  /** Set when the maths verified (the key is proven). */
+  signer?: SignerEvidence;
+  /** Fingerprints a per-key allowance may name (signing key and primary key). */
+  keyFingerprints?: string[];
+  /** Signature creation and expiry times, re-checked against "now" on every call. */
+  signedAt?: Date;
+  expiresAt?: Date;
+}
+
+export interface MethodInput {
+  payload: Buffer;
+  armor: ArmorBlock;
+  object: ParsedObject;
+}
+
+export interface MethodVerifier {
+  readonly method: SignatureMethod;
+  verify(input: MethodInput): Promise<CryptoOutcome>;
+}

@@ -1,0 +1,125 @@
+/**
+ * Trust policy: which keys may sign which repository. Kept apart from the cryptography: it only
+ * sees proven signer evidence. The first rule whose glob matches the normalised repository applies.
+ */
+import picomatch from 'picomatch';
+import type { TrustConfig, TrustRuleConfig } from '../config/trust.js';
+import { InputError } from '../errors.js';
+import type { SignatureReasonCode, SignerEvidence } from './types.js';
+
+const DEFAULT_PORTS: Record<string, string> = { https: '443', http: '80', ssh: '22', 'git+ssh': '22', 'ssh+git': '22', git: '9418' };
+
+function invalid(input: string, why: string): InputError {
+  return new InputError('INVALID_REPOSITORY', `repository ${JSON.stringify(input.slice(0, 200))} cannot be normalised: ${why}`);
+}
+
+/**
+ * `https://github.com/Org/Repo.git`, `git@github.com:org/repo.git`, `ssh://git@host:22/org/repo`
+ * and `github.com/org/repo` all become `host/path`: lower-case, no user, no default port, no
+ * `.git` suffix. Throws InputError INVALID_REPOSITORY.
+ */
+export function normalizeRepository(input: string): string {
+  const s = input.trim();
+  if (s.length === 0 || s.length > 2048 || /[\s\p{Cc}\\]/u.test(s)) throw invalid(input, 'empty, too long or contains whitespace/control characters');
+  let host: string;
+  let path: string;
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(s)?.[1]?.toLowerCase();
+  if (scheme !== undefined) {
+    if (!(scheme in DEFAULT_PORTS)) throw invalid(input, `unsupported scheme ${scheme}`);
+    let url: URL;
+    try {
+      url = new URL(s);
+    } catch {
+      throw invalid(input, 'not a valid URL');
+    }
+    if (url.search || url.hash) throw invalid(input, 'query or fragment not allowed');
+    host = url.hostname;
+    if (url.port && url.port !== DEFAULT_PORTS[scheme]) host += `:${url.port}`;
+    try {
+      path = decodeURIComponent(url.pathname);
+    } catch {
+      throw invalid(input, 'bad percent-encoding');
+    }
+  } else {
+    const scp = /^(?:[^@/:]+@)?([^@/:]+):(?!\/\/)(.+)$/.exec(s);
+    const bare = /^([^@/:]+\.[^@/:]+)\/(.+)$/.exec(s);
+    const m = scp ?? bare;
+    if (!m) throw invalid(input, 'expected a URL, user@host:path or host/path');
+    host = m[1] as string;
+    path = m[2] as string;
+  }
+  if (!host) throw invalid(input, 'no host');
+  path = path.replace(/^\/+/, '').replace(/\/+$/, '').replace(/\.git$/i, '').replace(/\/+$/, '');
+  const segments = path.split('/');
+  if (segments.some((seg) => seg === '' || seg === '.' || seg === '..')) throw invalid(input, 'empty, "." or ".." path segment');
+  return `${host}/${segments.join('/')}`.toLowerCase();
+}
+
+export interface RuleMatch {
+  index: number;
+  rule: TrustRuleConfig;
+  /** The normalised repository, or undefined when the request named none. */
+  repository: string | undefined;
+}
+
+export interface PolicyDenial {
+  code: SignatureReasonCode;
+  message: string;
+}
+
+export type WeakAllowance = 'sha1' | 'dsa';
+
+export class TrustPolicy {
+  private readonly matchers: Array<(repo: string) => boolean>;
+
+  constructor(private readonly rules: readonly TrustRuleConfig[]) {
+    this.matchers = rules.map((r) => picomatch(r.repositories.map((g) => g.toLowerCase()), { nocase: true, dot: true }));
+  }
+
+  static fromConfig(config: Pick<TrustConfig, 'rules'>): TrustPolicy {
+    return new TrustPolicy(config.rules);
+  }
+
+  /** The first matching rule, or a denial (NO_TRUST_RULE, INVALID_REPOSITORY). */
+  match(repository?: string): RuleMatch | PolicyDenial {
+    let normalised: string | undefined;
+    if (repository !== undefined && repository !== '') {
+      try {
+        normalised = normalizeRepository(repository);
+      } catch (err) {
+        return { code: 'INVALID_REPOSITORY', message: (err as Error).message };
+      }
+    }
+    const index = this.rules.findIndex((rule, i) =>
+      normalised === undefined ? rule.repositories.includes('**') : (this.matchers[i] as (repo: string) => boolean)(normalised),
+    );
+    if (index < 0) {
+      return { code: 'NO_TRUST_RULE', message: `no trust rule matches ${normalised === undefined ? 'a request without repository' : `repository ${normalised}`}` };
+    }
+    return { index, rule: this.rules[index] as TrustRuleConfig, repository: normalised };
+  }
+
+  /** Whether the matched rule allows a weak hash (SHA-1) or DSA/ElGamal for one of these keys. */
+  allowsWeak(match: RuleMatch, kind: WeakAllowance, fingerprints: readonly string[]): boolean {
+    const list = kind === 'sha1' ? match.rule.openpgp.allowSha1 : match.rule.openpgp.allowDsa;
+    return fingerprints.some((f) => list.includes(f.toUpperCase()));
+  }
+
+  /** KEY_NOT_ALLOWED unless the signing key or its primary key is allowed by the matched rule. */
+  authorize(match: RuleMatch, signer: SignerEvidence): PolicyDenial | undefined {
+    if (signer.method !== 'openpgp') {
+      return { code: 'KEY_NOT_ALLOWED', message: `trust rule ${match.index} has no ${signer.method} signers` };
+    }
+    const { anyTrustedKey, fingerprints } = match.rule.openpgp;
+    if (anyTrustedKey) return undefined;
+    const candidates = [signer.fingerprint, signer.primaryFingerprint].filter((f): f is string => !!f).map((f) => f.toUpperCase());
+    if (candidates.some((f) => fingerprints.includes(f))) return undefined;
+    const where = match.repository ?? '(no repository)';
+    const key = signer.primaryFingerprint && signer.primaryFingerprint !== signer.fingerprint ? `${signer.fingerprint} (primary ${signer.primaryFingerprint})` : signer.fingerprint;
+    return { code: 'KEY_NOT_ALLOWED', message: `key ${key} is trusted but not allowed to sign ${where} (trust rule ${match.index})` };
+  }
+}
+
+export function isRuleMatch(value: RuleMatch | PolicyDenial): value is RuleMatch {
+  return 'rule' in value;
+}
