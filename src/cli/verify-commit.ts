@@ -1,0 +1,162 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load.js';
+import type { TrustConfig } from '../config/trust.js';
+import { InputError } from '../errors.js';
+import { computeObjectId, formatForHexLength } from '../git/object-id.js';
+import { GitRepository } from '../git/repository.js';
+import { loadKeyring } from '../signatures/keyring.js';
+import { SignatureVerifier, type VerificationResult } from '../signatures/verify.js';
+import { EXIT_FAIL, EXIT_OK } from './exit-codes.js';
+import { ProgressBar } from './progress.js';
+
+interface Options {
+  repo: string;
+  object?: string;
+  revision?: string;
+  type: string;
+  range?: string;
+  keyring?: string[];
+  config?: string;
+  repository?: string;
+  output: string;
+}
+
+/** The JSON shape of one result (issue contract: verified, revision, method, signer, reason). */
+export interface VerifyCommitOutput {
+  verified: boolean;
+  revision: string;
+  type: 'commit' | 'tag';
+  method: string | null;
+  signer: { fingerprint: string; primaryFingerprint?: string; keyId?: string; userIds?: string[]; signedAt?: string } | null;
+  reason: { code: string; message: string } | null;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+async function trustFrom(opts: Options): Promise<TrustConfig> {
+  if (opts.config !== undefined) {
+    const { config } = await loadConfig(opts.config, opts.keyring ? { keyrings: opts.keyring } : {});
+    return config.trust;
+  }
+  if (!opts.keyring || opts.keyring.length === 0) {
+    throw new InputError('NO_TRUST_MATERIAL', 'no trust material: give --keyring FILE (repeatable) or --config FILE');
+  }
+  // With bare keyrings, every key in them may sign (like gpg with imported keys, but strict).
+  return {
+    keyrings: opts.keyring,
+    rules: [{ repositories: ['**'], openpgp: { fingerprints: [], anyTrustedKey: true, allowSha1: [], allowDsa: [] } }],
+  };
+}
+
+function toOutput(result: VerificationResult, type: 'commit' | 'tag', revision?: string): VerifyCommitOutput {
+  const s = result.signer;
+  return {
+    verified: result.verified,
+    revision: revision ?? result.oid,
+    type,
+    method: result.method,
+    signer:
+      result.verified && s
+        ? {
+            fingerprint: s.fingerprint,
+            ...(s.primaryFingerprint ? { primaryFingerprint: s.primaryFingerprint } : {}),
+            ...(s.keyId ? { keyId: s.keyId } : {}),
+            ...(s.userIds ? { userIds: s.userIds } : {}),
+            ...(s.signedAt ? { signedAt: s.signedAt } : {}),
+          }
+        : null,
+    reason: result.verified ? null : (result.reason ?? { code: 'BAD_SIGNATURE', message: 'not verified' }),
+  };
+}
+
+function textLine(o: VerifyCommitOutput): string {
+  if (o.verified && o.signer) {
+    const who = o.signer.userIds?.[0] ? ` "${o.signer.userIds[0]}"` : '';
+    return `verified ${o.type} ${o.revision} (${o.method}) signed by ${o.signer.fingerprint}${who}${o.signer.signedAt ? ` at ${o.signer.signedAt}` : ''}`;
+  }
+  return `NOT verified ${o.type} ${o.revision}: ${o.reason?.code}: ${o.reason?.message}`;
+}
+
+async function verifyFile(verifier: SignatureVerifier, opts: Options): Promise<VerifyCommitOutput> {
+  if (opts.type !== 'commit' && opts.type !== 'tag') throw new InputError('USAGE', `--type must be commit or tag, not ${opts.type}`);
+  const type = opts.type;
+  let raw: Buffer;
+  try {
+    raw = await readFile(opts.object!);
+  } catch (err) {
+    throw new InputError('OBJECT_UNREADABLE', `${opts.object}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { file: opts.object! });
+  }
+  const result = await verifier.verifyObject({ raw, kind: type, ...(opts.repository ? { repository: opts.repository } : {}) });
+  if (opts.revision !== undefined) {
+    const revision = opts.revision.toLowerCase();
+    const format = formatForHexLength(revision.length);
+    if (!format || !/^[0-9a-f]+$/.test(revision)) throw new InputError('USAGE', '--revision must be a full object id (40 or 64 hex digits)');
+    const actual = computeObjectId(type, raw, format);
+    if (actual !== revision) {
+      return { ...toOutput(result, type, revision), verified: false, signer: null, reason: { code: 'REVISION_MISMATCH', message: `the object hashes to ${actual}, not to ${revision}` } };
+    }
+  }
+  return toOutput(result, type);
+}
+
+async function verifyInRepo(verifier: SignatureVerifier, opts: Options, rev: string): Promise<VerifyCommitOutput[]> {
+  const repo = await GitRepository.open(opts.repo);
+  try {
+    const revs = opts.range !== undefined ? await repo.listCommits(opts.range) : [rev];
+    const bar = new ProgressBar(revs.length, 'verifying');
+    const outputs: VerifyCommitOutput[] = [];
+    for (const r of revs) {
+      const object = await repo.readObject(r);
+      if (object.kind !== 'commit' && object.kind !== 'tag') throw new InputError('USAGE', `${r} is a ${object.kind}, not a commit or tag`);
+      const result = await verifier.verifyObject({ raw: object.raw, kind: object.kind, ...(opts.repository ? { repository: opts.repository } : {}) });
+      outputs.push(toOutput(result, object.kind, object.oid));
+      bar.tick(outputs.length);
+    }
+    bar.done();
+    return outputs;
+  } finally {
+    repo.close();
+  }
+}
+
+export function registerVerifyCommit(program: Command): void {
+  program
+    .command('verify-commit')
+    .description('verify the signature of a commit or annotated tag (or every commit of a range) against the trust policy')
+    .argument('[rev]', 'revision to verify (commit or annotated tag)', 'HEAD')
+    .option('--repo <dir>', 'repository to read from', '.')
+    .option('--object <file>', 'verify a raw object file (`git cat-file commit|tag` output) instead of a repository')
+    .option('--revision <sha>', 'with --object: the object id it must hash to')
+    .option('--type <type>', 'with --object: commit or tag', 'commit')
+    .option('--range <A..B>', 'verify every commit reachable from B and not from A (like Argo CD strict mode)')
+    .option('--keyring <file>', 'OpenPGP key file to trust (repeatable)', collect)
+    .option('--config <file>', 'take the trust policy from a syncgate configuration file')
+    .option('--repository <url>', 'repository URL that selects the trust rule')
+    .option('--output <format>', 'text or json', 'text')
+    .action(async (rev: string, opts: Options) => {
+      if (opts.output !== 'text' && opts.output !== 'json') throw new InputError('USAGE', `--output must be text or json, not ${opts.output}`);
+      if (opts.object !== undefined && opts.range !== undefined) throw new InputError('USAGE', '--object and --range cannot be combined');
+      const trust = await trustFrom(opts);
+      const verifier = new SignatureVerifier({ keyring: await loadKeyring(trust.keyrings), trust });
+
+      const outputs = opts.object !== undefined ? [await verifyFile(verifier, opts)] : await verifyInRepo(verifier, opts, rev);
+      // An empty range has nothing unverified in it; it is reported as such.
+      const allVerified = outputs.every((o) => o.verified);
+      if (opts.range !== undefined) {
+        const verified = outputs.filter((o) => o.verified).length;
+        const summary = { total: outputs.length, verified, notVerified: outputs.length - verified };
+        if (opts.output === 'json') {
+          process.stdout.write(`${JSON.stringify({ verified: allVerified, range: opts.range, summary, commits: outputs }, null, 2)}\n`);
+        } else {
+          for (const o of outputs) process.stdout.write(`${textLine(o)}\n`);
+          process.stdout.write(`${summary.verified}/${summary.total} commits verified${summary.total === 0 ? ' (the range is empty)' : ''}\n`);
+        }
+      } else if (opts.output === 'json') {
+        process.stdout.write(`${JSON.stringify(outputs[0], null, 2)}\n`);
+      } else {
+        process.stdout.write(`${textLine(outputs[0]!)}\n`);
+      }
+      process.exitCode = allVerified ? EXIT_OK : EXIT_FAIL;
+    });
+}

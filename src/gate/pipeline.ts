@@ -1,0 +1,175 @@
+import { randomUUID } from 'node:crypto';
+import { SyncgateError, asSyncgateError } from '../errors.js';
+import type { SignerEvidence } from '../signatures/types.js';
+import { withDeadline } from './deadline.js';
+import type { Decision, Outcome, Reason, VerificationSummary } from './decision.js';
+import { parseManifests, type Manifest } from './manifests.js';
+import { loadObjects, type GateObjects } from './objects.js';
+import { parseGateRequest, type GateRequest } from './request.js';
+import { checkRevision } from './revision.js';
+import type { Caller, GateDependencies } from './types.js';
+
+/** Everything a decision accumulates on its way through the stages. */
+interface Work {
+  decisionId: string;
+  request?: GateRequest;
+  manifests?: Manifest[];
+  objects?: GateObjects;
+  verifications: VerificationSummary[];
+  signer: SignerEvidence | null;
+  reasons: Reason[];
+  outcome: Outcome;
+  timings: Record<string, number>;
+}
+
+function reasonOf(err: SyncgateError): Reason {
+  return err.location ? { code: err.code, message: err.message, location: err.location } : { code: err.code, message: err.message };
+}
+
+async function timed<T>(work: Work, deps: GateDependencies, stage: string, fn: () => Promise<T> | T): Promise<T> {
+  const start = process.hrtime.bigint();
+  try {
+    return await fn();
+  } finally {
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    work.timings[stage] = Math.round(seconds * 1e6) / 1e3;
+    deps.observeStage?.(stage, seconds);
+  }
+}
+
+/** Stage 3: which signatures must verify, by mode (Flux: HEAD, Tag, TagAndHEAD). */
+async function verifySignatures(work: Work, deps: GateDependencies): Promise<void> {
+  const verifier = deps.verifier();
+  if (!verifier) throw new SyncgateError('TRUST_NOT_LOADED', 'the gate has no trust material loaded yet; every sync is denied until it has');
+  const { request, objects } = work as Required<Pick<Work, 'request' | 'objects'>>;
+  const targets: Array<{ object: 'commit' | 'tag'; raw: Buffer }> = [];
+  if (request.verify !== 'tag') targets.push({ object: 'commit', raw: objects.commit });
+  if (request.verify !== 'head' && objects.tag) targets.push({ object: 'tag', raw: objects.tag });
+
+  for (const t of targets) {
+    const result = await verifier.verifyObject({
+      raw: t.raw,
+      kind: t.object,
+      ...(request.repository !== undefined ? { repository: request.repository } : {}),
+      now: deps.clock?.() ?? new Date(),
+    });
+    work.verifications.push({
+      object: t.object,
+      oid: result.oid,
+      verified: result.verified,
+      method: result.method,
+      signer: result.signer ?? null,
+      reason: result.reason ?? null,
+    });
+    if (result.verified && result.signer) {
+      // In Tag mode the tag's signer decides; in TagAndHEAD both must verify and the tag's is reported.
+      work.signer = result.signer;
+    } else {
+      const code = result.reason?.code ?? 'BAD_SIGNATURE';
+      throw new SyncgateError(code, `${t.object} ${result.oid}: ${result.reason?.message ?? 'signature not verified'}`, { path: t.object });
+    }
+  }
+}
+
+async function runStages(work: Work, body: unknown, deps: GateDependencies): Promise<void> {
+  const limits = deps.limits;
+  // Stages 1-2 failing is a bad request (400); from stage 3 on a failure is a deny (403).
+  try {
+    work.request = await timed(work, deps, 'request', () => parseGateRequest(body));
+    const request = work.request;
+    work.manifests = await timed(work, deps, 'input', () => parseManifests(request.manifests, limits));
+  } catch (err) {
+    work.outcome = 'bad_request';
+    throw err;
+  }
+  work.objects = await timed(work, deps, 'objects', () => loadObjects(work.request!));
+  await timed(work, deps, 'revision', () => checkRevision(work.request!, work.objects!));
+  await timed(work, deps, 'signature', () => verifySignatures(work, deps));
+}
+
+/**
+ * One decision: run the stages under a deadline, then record the outcome durably before
+ * returning it. Any failure anywhere (including the record) ends in a deny.
+ */
+export async function runGate(body: unknown, caller: Caller, deps: GateDependencies, extra: { requestDigest?: string } = {}): Promise<Decision> {
+  const work: Work = {
+    decisionId: randomUUID(),
+    verifications: [],
+    signer: null,
+    reasons: [],
+    outcome: 'deny',
+    timings: {},
+  };
+  try {
+    await withDeadline(runStages(work, body, deps), deps.limits.decisionTimeoutMs, 'DECISION_TIMEOUT', 'the decision');
+    work.outcome = 'allow';
+  } catch (err) {
+    if (work.outcome !== 'bad_request') work.outcome = 'deny';
+    work.reasons.push(reasonOf(asSyncgateError(err)));
+  }
+  return record(work, caller, deps, extra.requestDigest);
+}
+
+/** Records a request that never reached the pipeline (unparsable body, too large) as a decision. */
+export async function rejectRequest(err: SyncgateError, caller: Caller, deps: GateDependencies, outcome: Outcome = 'bad_request'): Promise<Decision> {
+  const work: Work = {
+    decisionId: randomUUID(),
+    verifications: [],
+    signer: null,
+    reasons: [reasonOf(err)],
+    outcome,
+    timings: {},
+  };
+  return record(work, caller, deps, undefined);
+}
+
+async function record(work: Work, caller: Caller, deps: GateDependencies, requestDigest: string | undefined): Promise<Decision> {
+  const r = work.request;
+  const decision: Decision = {
+    decisionId: work.decisionId,
+    allowed: work.outcome === 'allow',
+    outcome: work.outcome,
+    reasons: work.reasons,
+    revision: r?.revision ?? null,
+    repository: r?.repository ?? null,
+    application: r?.application ?? null,
+    signer: work.signer,
+    verifications: work.verifications,
+    manifests: work.manifests ? { count: work.manifests.length } : null,
+    audit: null,
+    timings: work.timings,
+  };
+  try {
+    const rec = await timed(work, deps, 'record', () =>
+      withDeadline(
+        deps.audit.append({
+          type: 'decision',
+          decisionId: decision.decisionId,
+          caller,
+          outcome: decision.outcome,
+          allowed: decision.allowed,
+          reasons: decision.reasons,
+          repository: decision.repository,
+          revision: decision.revision,
+          application: decision.application,
+          verify: r?.verify ?? null,
+          signer: decision.signer,
+          verifications: decision.verifications,
+          manifests: decision.manifests,
+          requestDigest: requestDigest ?? null,
+        }),
+        deps.limits.decisionTimeoutMs,
+        'AUDIT_TIMEOUT',
+        'writing the audit record',
+      ),
+    );
+    decision.audit = { seq: rec.seq, hash: rec.hash };
+  } catch (err) {
+    const e = asSyncgateError(err, 'AUDIT_WRITE_FAILED');
+    decision.allowed = false;
+    if (decision.outcome === 'allow') decision.outcome = 'deny';
+    decision.reasons.push({ code: e.code, message: `the decision could not be recorded, so it is a deny: ${e.message}` });
+  }
+  decision.timings = work.timings;
+  return decision;
+}

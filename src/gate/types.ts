@@ -1,0 +1,34 @@
+import type { AuditEvent, AuditRecord } from '../audit/record.js';
+import type { SignatureMethod, SignerEvidence } from '../signatures/types.js';
+import type { ManifestLimits } from './manifests.js';
+
+/** The slice of the signature verifier the gate needs. */
+export interface ObjectSignatureVerifier {
+  verifyObject(input: { raw: Buffer; kind: 'commit' | 'tag'; repository?: string; now?: Date }): Promise<{
+    verified: boolean;
+    oid: string;
+    method: SignatureMethod | null;
+    signer?: SignerEvidence;
+    reason?: { code: string; message: string };
+  }>;
+}
+
+export interface AuditSink {
+  append(event: AuditEvent): Promise<AuditRecord>;
+}
+
+/** Who is asking, as established by the HTTP layer. */
+export interface Caller {
+  identity: string;
+  remoteAddress?: string;
+}
+
+export interface GateDependencies {
+  /** Undefined until trust material is loaded: every decision is then a deny. */
+  verifier: () => ObjectSignatureVerifier | undefined;
+  audit: AuditSink;
+  limits: ManifestLimits & { decisionTimeoutMs: number };
+  clock?: () => Date;
+  /** Called with each stage's duration in seconds (metrics). */
+  observeStage?: (stage: string, seconds: number) => void;
+}

@@ -1,0 +1,132 @@
+import { createHash } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { InputError, SyncgateError } from '../errors.js';
+import type { Decision } from '../gate/decision.js';
+import { rejectRequest, runGate } from '../gate/pipeline.js';
+import type { Caller, GateDependencies } from '../gate/types.js';
+import type { Logger } from '../log.js';
+import { authenticateBearer, type NamedToken } from './auth.js';
+import type { GateMetrics } from './metrics.js';
+
+export interface AppState {
+  /** Why the gate is not ready, or undefined when it is. */
+  notReady: () => string | undefined;
+  shuttingDown: () => boolean;
+}
+
+export interface AppOptions {
+  gate: GateDependencies;
+  metrics: GateMetrics;
+  logger: Logger;
+  state: AppState;
+  bodyLimitBytes: number;
+  gateTokens: NamedToken[];
+}
+
+const STATUS: Record<Decision['outcome'], number> = { allow: 200, deny: 403, bad_request: 400 };
+
+function callerOf(req: Request, tokens: NamedToken[]): Caller | undefined {
+  const remoteAddress = req.socket.remoteAddress;
+  if (tokens.length === 0) return { identity: 'anonymous', ...(remoteAddress ? { remoteAddress } : {}) };
+  const name = authenticateBearer(req.headers.authorization, tokens);
+  return name === undefined ? undefined : { identity: name, ...(remoteAddress ? { remoteAddress } : {}) };
+}
+
+export function createApp(options: AppOptions): express.Express {
+  const { gate, metrics, logger, state } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.use((req, res, next) => {
+    res.on('finish', () => metrics.httpRequests.inc({ route: req.route?.path ?? 'unmatched', status: String(res.statusCode) }));
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.get('/readyz', (_req, res) => {
+    const why = state.shuttingDown() ? 'shutting down' : state.notReady();
+    if (why) res.status(503).json({ ready: false, reason: why });
+    else res.json({ ready: true });
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  const sendDecision = (res: Response, decision: Decision, status?: number) => {
+    metrics.decisions.inc({ outcome: decision.outcome, reason: decision.reasons[0]?.code ?? 'none' });
+    logger.info(
+      { decisionId: decision.decisionId, outcome: decision.outcome, reasons: decision.reasons.map((r) => r.code), revision: decision.revision, repository: decision.repository, auditSeq: decision.audit?.seq },
+      'decision',
+    );
+    res.status(status ?? STATUS[decision.outcome]).json(decision);
+  };
+
+  app.post(
+    '/v1/gate',
+    (req, res, next) => {
+      const caller = callerOf(req, options.gateTokens);
+      if (!caller) {
+        logger.warn({ remoteAddress: req.socket.remoteAddress }, 'gate request with a missing or wrong bearer token');
+        void gate.audit
+          .append({ type: 'auth.failed', endpoint: '/v1/gate', remoteAddress: req.socket.remoteAddress ?? null })
+          .catch((err: unknown) => logger.error({ err: (err as Error).message }, 'could not record a failed authentication'))
+          .finally(() => res.status(401).set('WWW-Authenticate', 'Bearer').json({ allowed: false, reasons: [{ code: 'UNAUTHENTICATED', message: 'a valid bearer token is required' }] }));
+        return;
+      }
+      res.locals.caller = caller;
+      if (!req.is('application/json')) {
+        void rejectRequest(new InputError('REQUEST_NOT_JSON', 'the request body must be JSON (Content-Type: application/json)'), caller, gate).then((d) => sendDecision(res, d, 415));
+        return;
+      }
+      next();
+    },
+    express.json({
+      limit: options.bodyLimitBytes,
+      strict: true,
+      verify: (req, _res, buf) => {
+        (req as Request & { bodyDigest?: string }).bodyDigest = `sha256:${createHash('sha256').update(buf).digest('hex')}`;
+      },
+    }),
+    async (req, res) => {
+      const decision = await runGate(req.body, res.locals.caller as Caller, gate, {
+        requestDigest: (req as Request & { bodyDigest?: string }).bodyDigest,
+      });
+      sendDecision(res, decision);
+    },
+  );
+
+  // Body-parser failures on /v1/gate still get a recorded JSON decision.
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const e = err as { type?: string; status?: number; message?: string };
+    const caller = (res.locals.caller as Caller | undefined) ?? { identity: 'unknown' };
+    let error: SyncgateError;
+    let status = 400;
+    if (e.type === 'entity.too.large') {
+      error = new InputError('BODY_TOO_LARGE', `the request body is larger than the limit of ${options.bodyLimitBytes} bytes`);
+      status = 413;
+    } else if (e.type === 'entity.parse.failed') {
+      error = new InputError('REQUEST_NOT_JSON', `the request body is not valid JSON: ${e.message ?? ''}`.trim());
+    } else if (e.type === 'request.aborted' || e.type === 'request.size.invalid' || e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
+      error = new InputError('REQUEST_UNREADABLE', `the request body could not be read (${e.type})`);
+    } else {
+      logger.error({ err: e.message, path: req.path }, 'unexpected error');
+      error = new SyncgateError('INTERNAL_ERROR', 'internal error; the request is denied');
+      status = 500;
+    }
+    if (req.path !== '/v1/gate') {
+      res.status(status).json({ reasons: [error.toJSON()] });
+      return;
+    }
+    void rejectRequest(error, caller, gate, status === 500 ? 'deny' : 'bad_request').then((d) => sendDecision(res, d, status === 500 ? 403 : status));
+  });
+
+  app.use((_req, res) => {
+    res.status(404).json({ reasons: [{ code: 'NOT_FOUND', message: 'no such endpoint' }] });
+  });
+  return app;
+}
