@@ -26,10 +26,9 @@ export {
 } from './keys.js';
 export { SealingKeyring } from './keyring.js';
 export { sealSecret, sealValue, mergeInto, type SealSecretOptions, type SealValueTarget } from './seal.js';
-export { unsealSealedSecret, checkSealedSecret, reseal, type UnsealOptions, type UnsealCheck } from './unseal.js';
+export { unsealSealedSecret, checkSealedSecret, reseal, sealedKeyIds, type UnsealOptions, type UnsealCheck } from './unseal.js';
 export { isSealedSecret, parseSealedSecret } from './sealed-secret-manifest.js';
 export { isSecretManifest, parseSecretManifest } from './secret-manifest.js';
-export { envelopeKeyId } from './envelope.js';
 export {
   BITNAMI_API_VERSION,
   isBitnamiSealedSecret,

@@ -73,3 +73,11 @@ export function reseal(sealed: unknown, keyring: SealingKeyring, options: Unseal
   }
   return result;
 }
+
+/** The key id each value is sealed to (no key needed): shows which keys an object still depends on. */
+export function sealedKeyIds(sealed: unknown, options: UnsealOptions = {}): Record<string, string> {
+  const parsed = parseSealedSecret(sealed, options);
+  const out: Record<string, string> = {};
+  for (const [dataKey, envelope] of parsed.encryptedData) out[dataKey] = envelopeKeyId(envelope, targetFor(parsed, dataKey));
+  return out;
+}
