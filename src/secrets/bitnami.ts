@@ -181,6 +181,10 @@ export function convertBitnamiSealedSecret(
   options: { scope?: Scope; namespace?: string } = {},
 ): SealedSecret {
   const secret = unsealBitnamiSealedSecret(sealed, bitnamiKeys, options);
+  // Bitnami's own annotations steer its controller only; they mean nothing to ours.
+  const annotations = Object.entries(secret.metadata.annotations ?? {}).filter(([k]) => !k.startsWith(ANNOTATION_PREFIX));
+  if (annotations.length > 0) secret.metadata.annotations = Object.fromEntries(annotations);
+  else delete secret.metadata.annotations;
   try {
     return sealSecret(secret, publicKey, { scope: options.scope ?? bitnamiScope(sealed), allowEmpty: true });
   } finally {
