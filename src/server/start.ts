@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AuditLog } from '../audit/log.js';
 import type { Config } from '../config/schema.js';
@@ -50,10 +50,17 @@ export async function startGate(config: Config, logger: Logger): Promise<Running
   });
 
   const { host, port } = splitListen(config.listen);
-  const server = app.listen({ host, port });
-  server.requestTimeout = config.limits.requestTimeoutMs;
-  server.headersTimeout = config.limits.headersTimeoutMs;
-  server.keepAliveTimeout = 5_000;
+  const server = createServer(
+    {
+      requestTimeout: config.limits.requestTimeoutMs,
+      headersTimeout: config.limits.headersTimeoutMs,
+      keepAliveTimeout: 5_000,
+      // How often slow clients are checked against the timeouts above (Node's default is 30 s).
+      connectionsCheckingInterval: Math.min(1_000, config.limits.headersTimeoutMs),
+    },
+    app,
+  );
+  server.listen({ host, port });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
