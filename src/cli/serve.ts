@@ -23,7 +23,6 @@ export function registerServe(program: Command): void {
       });
       const logger = createLogger(loaded.config.log.level);
       const gate = await startGate(loaded.config, logger);
-      logger.info({ url: gate.url, config: loaded.source, auditLog: loaded.config.audit.path }, 'syncgate listening');
       if (loaded.usingEmbeddedDefaults) {
         process.stderr.write(
           [
@@ -36,6 +35,7 @@ export function registerServe(program: Command): void {
           ].join('\n'),
         );
       }
+      logger.info({ url: gate.url, config: loaded.source, auditLog: loaded.config.audit.path }, 'syncgate listening');
       await gate.ready.catch(() => {});
 
       let stopping = false;
