@@ -1,7 +1,7 @@
 import { createDecipheriv, createPrivateKey, privateDecrypt, constants, type KeyObject } from 'node:crypto';
 import yaml from 'js-yaml';
 import { SealError, SealErrorCode, keyError } from './errors.js';
-import { DEFAULT_SECRET_TYPE, objectRef, type SealedSecret, type Scope, type Secret } from './format.js';
+import { DEFAULT_SECRET_TYPE, MAX_VALUE_BYTES, objectRef, type SealedSecret, type Scope, type Secret } from './format.js';
 import type { SealingPublicKey } from './keys.js';
 import { sealSecret } from './seal.js';
 import { buildSecret } from './secret-manifest.js';
@@ -17,6 +17,8 @@ export const BITNAMI_API_VERSION = 'bitnami.com/v1alpha1';
 const ANNOTATION_PREFIX = 'sealedsecrets.bitnami.com/';
 const GCM_TAG_BYTES = 16;
 const AES_KEY_BYTES = 32;
+// value + 16-byte tag + length prefix + an RSA ciphertext of up to 16384 bits
+const MAX_BITNAMI_BASE64_CHARS = Math.ceil((MAX_VALUE_BYTES + GCM_TAG_BYTES + 2 + 2048) / 3) * 4;
 
 export function isBitnamiSealedSecret(value: unknown): boolean {
   return isPlainObject(value) && value.apiVersion === BITNAMI_API_VERSION && value.kind === 'SealedSecret';
@@ -136,6 +138,7 @@ export function unsealBitnamiSealedSecret(sealed: unknown, keys: readonly KeyObj
 function hybridDecrypt(encoded: string, keys: readonly KeyObject[], label: Buffer, at: { ref: string; dataKey: string; scope: Scope }): Uint8Array {
   const where = `Bitnami SealedSecret ${at.ref} data key "${at.dataKey}"`;
   const detail = { object: at.ref, dataKey: at.dataKey };
+  if (encoded.length > MAX_BITNAMI_BASE64_CHARS) throw new SealError(SealErrorCode.ValueTooLarge, `${where}: value is larger than the ${MAX_VALUE_BYTES}-byte limit`, detail);
   if (!isStrictBase64(encoded)) throw new SealError(SealErrorCode.Truncated, `${where}: value is not valid base64 (truncated or corrupted)`, detail);
   const bytes = Buffer.from(encoded, 'base64');
   const rsaLength = bytes.length >= 2 ? bytes.readUInt16BE(0) : 0;

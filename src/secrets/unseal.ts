@@ -1,6 +1,6 @@
-import { SealError } from './errors.js';
+import { SealError, SealErrorCode } from './errors.js';
 import { envelopeKeyId, openEnvelope, sealEnvelope } from './envelope.js';
-import type { SealedSecret, Secret } from './format.js';
+import { MAX_VALUE_BYTES, objectRef, type SealedSecret, type Secret } from './format.js';
 import type { SealingKeyring } from './keyring.js';
 import { parseSealedSecret, targetFor } from './sealed-secret-manifest.js';
 import { buildSecret } from './secret-manifest.js';
@@ -19,7 +19,17 @@ export function unsealSealedSecret(sealed: unknown, keyring: SealingKeyring, opt
   const findKey = (id: string) => keyring.get(id);
   const values = new Map<string, Uint8Array>();
   try {
-    for (const [dataKey, envelope] of parsed.encryptedData) values.set(dataKey, openEnvelope(envelope, findKey, targetFor(parsed, dataKey)));
+    let total = 0;
+    for (const [dataKey, envelope] of parsed.encryptedData) {
+      const value = openEnvelope(envelope, findKey, targetFor(parsed, dataKey));
+      values.set(dataKey, value);
+      total += value.length;
+      if (total > MAX_VALUE_BYTES) {
+        throw new SealError(SealErrorCode.ValueTooLarge, `SealedSecret ${objectRef(parsed.namespace, parsed.name)}: the values together exceed the Kubernetes limit of ${MAX_VALUE_BYTES} bytes`, {
+          object: objectRef(parsed.namespace, parsed.name),
+        });
+      }
+    }
     return buildSecret({ ...parsed, values });
   } finally {
     for (const value of values.values()) value.fill(0);

@@ -190,3 +190,10 @@ describe('SealedSecret validation on unseal', () => {
     expect(unsealSealedSecret(s, ring).metadata.name).toBe('db-credentials');
   });
 });
+
+test('unsealing refuses values that together exceed 1 MiB (Kubernetes would refuse the Secret)', () => {
+  const half = Buffer.alloc(MAX_VALUE_BYTES / 2 + 1);
+  const a = sealSecret(secretManifest({ data: { a: half.toString('base64') }, stringData: undefined }), key);
+  a.spec.encryptedData.b = sealValue(half, key, { namespace: 'payments', name: 'db-credentials', dataKey: 'b' });
+  expect(thrown(() => unsealSealedSecret(a, ring)).code).toBe('SEAL_VALUE_TOO_LARGE');
+});
