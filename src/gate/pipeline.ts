@@ -129,15 +129,16 @@ async function record(work: Work, caller: Caller, deps: GateDependencies, reques
     decisionId: work.decisionId,
     allowed: work.outcome === 'allow',
     outcome: work.outcome,
-    reasons: work.reasons,
+    // Copies: a stage that outlived the deadline may still be running and must not change this.
+    reasons: [...work.reasons],
     revision: r?.revision ?? null,
     repository: r?.repository ?? null,
     application: r?.application ?? null,
     signer: work.signer,
-    verifications: work.verifications,
+    verifications: [...work.verifications],
     manifests: work.manifests ? { count: work.manifests.length } : null,
     audit: null,
-    timings: work.timings,
+    timings: {},
   };
   try {
     const rec = await timed(work, deps, 'record', () =>
@@ -170,6 +171,6 @@ async function record(work: Work, caller: Caller, deps: GateDependencies, reques
     if (decision.outcome === 'allow') decision.outcome = 'deny';
     decision.reasons.push({ code: e.code, message: `the decision could not be recorded, so it is a deny: ${e.message}` });
   }
-  decision.timings = work.timings;
+  decision.timings = { ...work.timings };
   return decision;
 }

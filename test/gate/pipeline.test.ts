@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import type { AuditEvent, AuditRecord } from '../../src/audit/record.js';
+import { sealRecord } from '../../src/audit/record.js';
+import { AuditError } from '../../src/errors.js';
+import { computeObjectId } from '../../src/git/object-id.js';
+import { runGate } from '../../src/gate/pipeline.js';
+import type { GateDependencies, ObjectSignatureVerifier } from '../../src/gate/types.js';
+
+// The pipeline's own behaviour (deadlines, audit failure), with the signature stage replaced:
+// the real verifier is exercised over HTTP in gate-http.test.ts.
+const commit = Buffer.from('tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor A <a@x> 1 +0000\ncommitter A <a@x> 1 +0000\n\nmsg\n');
+const revision = computeObjectId('commit', commit, 'sha1');
+const body = { revision, commit: commit.toString('utf8'), manifests: [] };
+const caller = { identity: 'test' };
+const limits = { manifests: 10, manifestNodes: 1000, manifestDepth: 10, decisionTimeoutMs: 200 };
+
+const verifiedBy = (delayMs = 0): ObjectSignatureVerifier => ({
+  verifyObject: async () => {
+    await new Promise((r) => setTimeout(r, delayMs));
+    return { verified: true, oid: revision, method: 'openpgp', signer: { method: 'openpgp', fingerprint: 'F'.repeat(40) } };
+  },
+});
+
+function memoryAudit(fail?: Error) {
+  const records: AuditRecord[] = [];
+  return {
+    records,
+    append: async (event: AuditEvent) => {
+      if (fail) throw fail;
+      const rec = sealRecord(event, records.length + 1, records.at(-1)?.hash ?? '0'.repeat(64), new Date());
+      records.push(rec);
+      return rec;
+    },
+  };
+}
+
+function deps(verifier: ObjectSignatureVerifier | undefined, audit = memoryAudit()): GateDependencies & { audit: ReturnType<typeof memoryAudit> } {
+  return { verifier: () => verifier, audit, limits };
+}
+
+describe('runGate', () => {
+  it('allows when every stage passes, and records the decision first', async () => {
+    const d = deps(verifiedBy());
+    const decision = await runGate(body, caller, d);
+    expect(decision).toMatchObject({ allowed: true, outcome: 'allow', audit: { seq: 1 } });
+    expect(d.audit.records[0]).toMatchObject({ type: 'decision', decisionId: decision.decisionId, outcome: 'allow' });
+    expect(Object.keys(decision.timings)).toEqual(['request', 'input', 'objects', 'revision', 'signature', 'record']);
+  });
+
+  it('denies when the audit record cannot be written, even if everything else allowed', async () => {
+    const decision = await runGate(body, caller, deps(verifiedBy(), memoryAudit(new AuditError('AUDIT_WRITE_FAILED', 'disk full (ENOSPC)'))));
+    expect(decision.allowed).toBe(false);
+    expect(decision.outcome).toBe('deny');
+    expect(decision.audit).toBeNull();
+    expect(decision.reasons.at(-1)).toMatchObject({ code: 'AUDIT_WRITE_FAILED' });
+  });
+
+  it('denies with DECISION_TIMEOUT when a stage outlives the deadline, and still records it', async () => {
+    const d = deps(verifiedBy(1_000));
+    const started = Date.now();
+    const decision = await runGate(body, caller, d);
+    expect(Date.now() - started).toBeLessThan(900);
+    expect(decision).toMatchObject({ allowed: false, outcome: 'deny', reasons: [{ code: 'DECISION_TIMEOUT' }] });
+    expect(d.audit.records).toHaveLength(1);
+  });
+
+  it('denies with TRUST_NOT_LOADED while there is no verifier', async () => {
+    const decision = await runGate(body, caller, deps(undefined));
+    expect(decision.reasons).toEqual([expect.objectContaining({ code: 'TRUST_NOT_LOADED' })]);
+  });
+
+  it('turns a verifier that throws into a deny', async () => {
+    const broken: ObjectSignatureVerifier = {
+      verifyObject: async () => {
+        throw new Error('boom');
+      },
+    };
+    const decision = await runGate(body, caller, deps(broken));
+    expect(decision).toMatchObject({ allowed: false, outcome: 'deny', reasons: [{ code: 'INTERNAL_ERROR' }] });
+  });
+});
