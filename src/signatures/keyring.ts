@@ -58,6 +58,9 @@ export class Keyring {
 
   async addKeyData(bytes: Buffer, source: string): Promise<void> {
     const text = bytes.toString('latin1');
+    if (text.includes('-----BEGIN PGP PRIVATE KEY BLOCK-----')) {
+      throw new ConfigError('KEYRING_INVALID', `key file ${source} contains private key material; only public keys belong in trust material`, { file: source });
+    }
     const blocks = splitKeyBlocks(text);
     const keys: openpgp.PublicKey[] = [];
     try {
@@ -71,7 +74,7 @@ export class Keyring {
     } catch (err) {
       throw new ConfigError('KEYRING_INVALID', `invalid OpenPGP key file ${source}: ${(err as Error).message}`, { file: source }, { cause: err });
     }
-    if (/-----BEGIN PGP PRIVATE KEY BLOCK-----/.test(text) || keys.some((k) => k.isPrivate())) {
+    if (keys.some((k) => k.isPrivate())) {
       throw new ConfigError('KEYRING_INVALID', `key file ${source} contains private key material; only public keys belong in trust material`, { file: source });
     }
     if (keys.length === 0) throw new ConfigError('KEYRING_INVALID', `key file ${source} holds no key`, { file: source });

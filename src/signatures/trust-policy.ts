@@ -21,6 +21,7 @@ function invalid(input: string, why: string): InputError {
 export function normalizeRepository(input: string): string {
   const s = input.trim();
   if (s.length === 0 || s.length > 2048 || /[\s\p{Cc}\\]/u.test(s)) throw invalid(input, 'empty, too long or contains whitespace/control characters');
+  if (/(^|[/:])\.{1,2}(\/|$)|%2e/i.test(s)) throw invalid(input, '"." or ".." path segment');
   let host: string;
   let path: string;
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(s)?.[1]?.toLowerCase();
