@@ -102,3 +102,46 @@ describe.skipIf(!present)('signature corpus conformance (expected-strict.json)',
     }
   });
 });
+
+describe.skipIf(!present)('signature corpus: per-key algorithm allowances', () => {
+  const files = ['keys/github-web-flow.asc', 'keys/junio-c-hamano-20D04E5A713660A7.asc', 'keys/stefan-prodan-3299AEB0E4085BAF.asc', 'keys/synthetic-throwaway-keys.asc'];
+  const read = (f: string): Buffer => readFileSync(path.join(corpusDir, f));
+
+  it('DSA signatures verify only where a rule names the DSA key in allowDsa', async () => {
+    const keyring = await Keyring.fromFiles(files.map((f) => path.join(corpusDir, f)));
+    const stefan = keyring.findByKeyId('3299AEB0E4085BAF')[0]?.primaryFingerprint as string;
+    const verifier = new SignatureVerifier({
+      keyring,
+      trust: {
+        keyrings: [],
+        rules: [
+          { repositories: ['github.com/fluxcd/**'], openpgp: { fingerprints: [stefan], anyTrustedKey: false, allowSha1: [], allowDsa: [stefan] } },
+          { repositories: ['**'], openpgp: { fingerprints: [], anyTrustedKey: true, allowSha1: [], allowDsa: [] } },
+        ],
+      },
+    });
+    const raw = read('commits/c1a8e6374cf6a39a19b8b544a71e00c69da3ded0.commit');
+    const flux = await verifier.verifyObject({ raw, kind: 'commit', repository: 'https://github.com/fluxcd/pkg', now: NOW });
+    expect(flux.reason).toBeUndefined();
+    expect(flux.signer).toMatchObject({ primaryFingerprint: stefan, publicKeyAlgorithm: 'dsa' });
+    const elsewhere = await verifier.verifyObject({ raw, kind: 'commit', repository: 'https://github.com/acme/x', now: NOW });
+    expect(elsewhere.reason?.code).toBe('WEAK_ALGORITHM');
+    const tag = await verifier.verifyObject({ raw: read('tags/c15174074a9f5c1fa5d87a469c6fa09d9b0f7624.tag'), kind: 'tag', repository: 'github.com/fluxcd/flux2', now: NOW });
+    expect(tag.verified).toBe(true);
+  });
+
+  it('allowSha1 lifts WEAK_HASH, and the next check (binding after signature) still applies', async () => {
+    const keyring = await Keyring.fromFiles(files.map((f) => path.join(corpusDir, f)));
+    const junio = keyring.findByKeyId('20D04E5A713660A7')[0]?.primaryFingerprint as string;
+    const synthetic = (await Keyring.fromFiles([path.join(corpusDir, 'keys/synthetic-throwaway-keys.asc')])).keys.map((k) => k.getFingerprint().toUpperCase());
+    const verifier = new SignatureVerifier({
+      keyring,
+      trust: { keyrings: [], rules: [{ repositories: ['**'], openpgp: { fingerprints: [], anyTrustedKey: true, allowSha1: [junio, ...synthetic], allowDsa: [] } }] },
+    });
+    const sha1Tag = await verifier.verifyObject({ raw: read('tags/0bed5b767b4ad2adf7347a332fd0b24b211612bc.tag'), kind: 'tag', now: NOW });
+    expect(sha1Tag.reason?.code).toBe('BINDING_AFTER_SIGNATURE');
+    // EdDSA over SHA-1 stays refused even when allowed: openpgp.js requires a 256-bit hash for EdDSA.
+    const eddsaSha1 = await verifier.verifyObject({ raw: read('adversarial/syn-sha1-digest.commit'), kind: 'commit', now: NOW });
+    expect(eddsaSha1.reason?.code).toBe('WEAK_HASH');
+  });
+});

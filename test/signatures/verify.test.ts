@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrustRuleConfig } from '../../src/config/trust.js';
+import { crc24, parseArmor } from '../../src/signatures/armor.js';
 import { Keyring } from '../../src/signatures/keyring.js';
 import type { VerifyObjectRequest } from '../../src/signatures/verify.js';
 import { SignatureVerifier } from '../../src/signatures/verify.js';
@@ -12,6 +13,27 @@ const d = (iso: string): Date => new Date(iso);
 
 function rule(repositories: string[], openpgp: Partial<TrustRuleConfig['openpgp']> = {}): TrustRuleConfig {
   return { repositories, openpgp: { fingerprints: [], anyTrustedKey: false, allowSha1: [], allowDsa: [], ...openpgp } };
+}
+
+
+/** Re-armors a commit's signature after `mutate` changed its packet bytes (the payload is unchanged). */
+function withMutatedSignature(raw: Buffer, mutate: (packet: Buffer, body: number) => void): Buffer {
+  const text = raw.toString('latin1');
+  const m = /\ngpgsig ([\s\S]*?-----END PGP SIGNATURE-----)\n/.exec(text) as RegExpExecArray;
+  const armor = (m[1] as string).replace(/\n /g, '\n') + '\n';
+  const data = Buffer.from(parseArmor(armor).data);
+  const body = (data[0] as number) & 0x40 ? 2 : 1 + (1 << ((data[0] as number) & 3));
+  mutate(data, body);
+  const crc = crc24(data);
+  const lines = ['-----BEGIN PGP SIGNATURE-----', '', ...(data.toString('base64').match(/.{1,64}/g) as string[]), `=${Buffer.from([crc >> 16, (crc >> 8) & 0xff, crc & 0xff]).toString('base64')}`, '-----END PGP SIGNATURE-----'];
+  return Buffer.from(text.replace(m[1] as string, lines.join('\n ')), 'latin1');
+}
+
+/** Offset of the "left 16 bits" field in a v4 signature packet body. */
+function left16Offset(packet: Buffer, body: number): number {
+  const hashed = packet.readUInt16BE(body + 4);
+  const unhashed = packet.readUInt16BE(body + 6 + hashed);
+  return body + 6 + hashed + 2 + unhashed;
 }
 
 describe('SignatureVerifier with real gpg and git fixtures', () => {
@@ -152,6 +174,24 @@ describe('SignatureVerifier with real gpg and git fixtures', () => {
     const r = await (await verifier()).verifyObject({ raw: tampered, kind: 'commit' });
     expect(r.reason?.code).toBe('BAD_SIGNATURE');
     expect(r.signer).toBeUndefined();
+  });
+
+  it('ignores a wrong "left 16 bits" quick-check field; the maths decide', async () => {
+    const v = await verifier();
+    for (const name of ['good', 'rsaSha256']) {
+      const raw = await catFile(repo, commits[name] as string);
+      const wrongQuickCheck = withMutatedSignature(raw, (p, body) => {
+        const at = left16Offset(p, body);
+        p[at] = (p[at] as number) ^ 0xff;
+        p[at + 1] = 0x72;
+      });
+      expect(wrongQuickCheck.equals(raw)).toBe(false);
+      expect((await v.verifyObject({ raw: wrongQuickCheck, kind: 'commit' })).verified).toBe(true);
+      const badMaths = withMutatedSignature(raw, (p) => {
+        p[p.length - 5] = (p[p.length - 5] as number) ^ 0x01;
+      });
+      expect((await v.verifyObject({ raw: badMaths, kind: 'commit' })).reason?.code).toBe('BAD_SIGNATURE');
+    }
   });
 
   it('rejects two signature headers (MULTIPLE_SIGNATURES)', async () => {
