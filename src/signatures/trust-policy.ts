@@ -4,7 +4,8 @@
  */
 import picomatch from 'picomatch';
 import type { TrustConfig, TrustRuleConfig } from '../config/trust.js';
-import { InputError } from '../errors.js';
+import { trustRuleSchema } from '../config/trust.js';
+import { ConfigError, InputError } from '../errors.js';
 import type { SignatureReasonCode, SignerEvidence } from './types.js';
 
 const DEFAULT_PORTS: Record<string, string> = { https: '443', http: '80', ssh: '22', 'git+ssh': '22', 'ssh+git': '22', git: '9418' };
@@ -77,8 +78,14 @@ export class TrustPolicy {
     this.matchers = rules.map((r) => picomatch(r.repositories.map((g) => g.toLowerCase()), { nocase: true, dot: true }));
   }
 
+  /** Validates the rules again (fingerprints upper-cased, defaults filled); ConfigError when invalid. */
   static fromConfig(config: Pick<TrustConfig, 'rules'>): TrustPolicy {
-    return new TrustPolicy(config.rules);
+    const parsed = trustRuleSchema.array().safeParse(config.rules);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new ConfigError('TRUST_CONFIG_INVALID', `invalid trust rules: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'unknown error'}`);
+    }
+    return new TrustPolicy(parsed.data);
   }
 
   /** The first matching rule, or a denial (NO_TRUST_RULE, INVALID_REPOSITORY). */

@@ -87,6 +87,13 @@ describe('TrustPolicy', () => {
     expect(policy.allowsWeak(match('github.com/acme/infra'), 'dsa', [SUB_B, FPR_B])).toBe(false);
   });
 
+  it('validates rules given without the schema (ConfigError)', () => {
+    expect(() => TrustPolicy.fromConfig({ rules: [{ repositories: ['**'], openpgp: { fingerprints: ['ABCD1234ABCD1234'] } }] as unknown as TrustRuleConfig[] })).toThrow(/full OpenPGP fingerprint/);
+    const lax = TrustPolicy.fromConfig({ rules: [{ repositories: ['**'], openpgp: { fingerprints: [FPR_A.toLowerCase()] } }] as unknown as TrustRuleConfig[] });
+    const m = lax.match('github.com/a/b');
+    expect(isRuleMatch(m) && lax.authorize(m, signer(FPR_A))).toBeUndefined();
+  });
+
   it('denies with NO_TRUST_RULE or INVALID_REPOSITORY', () => {
     const narrow = TrustPolicy.fromConfig({ rules: rules([{ repositories: ['github.com/acme/*'], openpgp: { anyTrustedKey: true } }]) });
     expect(narrow.match('https://github.com/other/x')).toMatchObject({ code: 'NO_TRUST_RULE' });
