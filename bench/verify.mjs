@@ -57,9 +57,14 @@ export async function run({ quick }) {
       }
       const cold = (performance.now() - start) / count;
 
-      start = performance.now();
-      for (const raw of raws) await verifier.verifyObject({ raw, kind: 'commit' });
-      const cached = (performance.now() - start) / count;
+      // Cached re-verification: the median of 5 passes over the same commits.
+      const passes = [];
+      for (let p = 0; p < 5; p++) {
+        start = performance.now();
+        for (const raw of raws) await verifier.verifyObject({ raw, kind: 'commit' });
+        passes.push((performance.now() - start) / count);
+      }
+      const cached = passes.sort((a, b) => a - b)[2];
 
       start = performance.now();
       for (const sha of shas) sh('git', ['-C', repo, 'verify-commit', sha], { env, stdio: 'ignore' });
