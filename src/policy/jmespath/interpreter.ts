@@ -47,6 +47,21 @@ class KyvernoInterpreter extends LibraryInterpreterClass {
     this.budget.charge();
     const n = node as Node;
     switch (n.type) {
+      case 'Literal':
+        return n.value;
+      case 'Current':
+      case 'Identity':
+        return value;
+      case 'Subexpression': {
+        const left = this.visit(n.left as Ast, value);
+        return left === null || left === undefined ? null : (this.visit(n.right as Ast, left) ?? null);
+      }
+      case 'Function': {
+        const children = n.children as Ast[];
+        const args = new Array<unknown>(children.length);
+        for (let i = 0; i < children.length; i++) args[i] = this.visit(children[i] as Ast, value);
+        return this.runtime.callFunction(n.name as string, args);
+      }
       case 'Field': {
         if (!isObject(value)) return null;
         const name = n.name as string;
@@ -114,6 +129,57 @@ function arithmetic(op: string, a: number, b: number): number {
   }
 }
 
+const TYPE_NAMES: Record<number, string> = {
+  0: 'number', 1: 'any', 2: 'string', 3: 'array', 4: 'object', 5: 'boolean', 6: 'expression', 7: 'null',
+  8: 'Array<number>', 9: 'Array<string>', 10: 'Array<object>', 11: 'Array<Array<any>>',
+};
+const ELEMENT_TYPE: Record<number, number> = { 8: 0, 9: 2, 10: 4, 11: 3 };
+
+/**
+ * Argument checking equivalent to the library's `validateArgs` (same rules, same messages),
+ * compiled once per function instead of re-deriving the signature on every call.
+ */
+function argumentValidator(name: string, signature: FunctionDef['signature'], runtime: RuntimeLike): (args: unknown[]) => void {
+  const required = signature.filter((s) => !(s.optional ?? false)).length;
+  const variadic = signature[signature.length - 1]?.variadic ?? false;
+  const typeOf = (v: unknown): number | undefined => runtime.getTypeName(v);
+  const matches = (actual: number, expected: number, arg: unknown): boolean => {
+    if (expected === 1) return true;
+    const element = ELEMENT_TYPE[expected];
+    if (element === undefined) return actual === expected;
+    if (actual !== 3) return false;
+    for (const e of arg as unknown[]) {
+      const t = typeOf(e);
+      if (t !== undefined && !matches(t, element, e)) return false;
+    }
+    return true;
+  };
+  return (args) => {
+    const tooFew = args.length < required;
+    const tooMany = args.length > signature.length;
+    if ((variadic && tooFew) || (!variadic && (tooFew || tooMany))) {
+      const atLeast = tooFew && ((!variadic && required > 1) || variadic) ? 'at least ' : '';
+      throw new Error(`Invalid arity: ${name}() takes ${atLeast}${required} argument${signature.length > 1 ? 's' : ''} but received ${args.length}`);
+    }
+    for (let i = 0; i < signature.length; i++) {
+      const actual = typeOf(args[i]);
+      if (actual === undefined) continue;
+      const types = (signature[i] as FunctionDef['signature'][number]).types;
+      let ok = false;
+      for (const t of types) {
+        if (matches(actual, t, args[i])) {
+          ok = true;
+          break;
+        }
+      }
+      if (!ok) {
+        const expected = types.map((t) => TYPE_NAMES[t]).join(' | ');
+        throw new Error(`Invalid type: ${name}() expected argument ${i + 1} to be type (${expected}) but received type ${TYPE_NAMES[actual]} instead.`);
+      }
+    }
+  };
+}
+
 /** Cost of handing `args` to a function: one step per array element / object key / 64 chars. */
 function argumentCost(args: unknown[]): number {
   let cost = 1;
@@ -139,10 +205,19 @@ export class JmesPath {
       if (isObject(obj)) return exprefs.has(obj) ? TYPE_EXPREF : TYPE_OBJECT;
       return libTypeName(obj);
     };
-    const libCall = runtime.callFunction.bind(runtime);
+    const table = (runtime as unknown as { _functionTable: Record<string, { _func: (args: unknown[]) => JsonValue; _signature: FunctionDef['signature'] }> })._functionTable;
+    const validators = new Map<string, (args: unknown[]) => void>();
     runtime.callFunction = (name: string, args: unknown[]) => {
       this.interp.budget.charge(argumentCost(args));
-      return libCall(name, args);
+      const entry = Object.hasOwn(table, name) ? table[name] : undefined;
+      if (entry === undefined) throw new Error(`Unknown function: ${name}()`);
+      let validate = validators.get(name);
+      if (validate === undefined) {
+        validate = argumentValidator(name, entry._signature, runtime);
+        validators.set(name, validate);
+      }
+      validate(args);
+      return entry._func.call(runtime, args);
     };
     for (const def of functions(this.env)) {
       const result = runtime.register(def.name, def.fn, def.signature, { override: true });
