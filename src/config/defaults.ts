@@ -17,5 +17,6 @@ export const EMBEDDED_DEFAULTS: ConfigInput = {
     keyrings: ['keys.example/dev-signing-key.pub.asc'],
     rules: [{ repositories: ['**'], openpgp: { fingerprints: [EXAMPLE_SIGNER_FINGERPRINT] } }],
   },
+  policies: { paths: ['policies'] },
   audit: { path: 'data/audit.jsonl' },
 };

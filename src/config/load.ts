@@ -37,6 +37,7 @@ function resolvePaths(config: Config, baseDir: string): Config {
   return {
     ...config,
     trust: { ...config.trust, keyrings: config.trust.keyrings.map(abs) },
+    policies: { ...config.policies, paths: config.policies.paths.map(abs), exceptions: config.policies.exceptions.map(abs) },
     audit: { ...config.audit, path: abs(config.audit.path) },
     auth: {
       ...config.auth,

@@ -63,6 +63,23 @@ export const configSchema = z
       .strict()
       .default({ gateTokens: [] }),
     trust: trustSchema.default({ keyrings: [], rules: [] }),
+    policies: z
+      .object({
+        /** ValidatingPolicy files or directories (loaded recursively). */
+        paths: z.array(z.string().min(1)).default([]),
+        /** PolicyException files or directories. */
+        exceptions: z.array(z.string().min(1)).default([]),
+        /** Mode of a policy without a `syncgate.dev/mode` annotation. */
+        defaultMode: z.enum(['enforce', 'audit']).default('enforce'),
+        /** Per-policy mode overrides (policy name → mode); they win over the annotation. */
+        modes: z.record(z.string().min(1), z.enum(['enforce', 'audit'])).default({}),
+        /** External bindings for every policy (each key `k` is `$k`), e.g. allowedRegistries. */
+        bindings: z.record(z.string().min(1), z.unknown()).default({}),
+        /** Reload policies and exceptions when their files change. */
+        watch: z.boolean().default(true),
+      })
+      .strict()
+      .default({ paths: [], exceptions: [], defaultMode: 'enforce', modes: {}, bindings: {}, watch: true }),
     audit: z
       .object({
         /** Append-only JSON Lines file, one record per decision. */

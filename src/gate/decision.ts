@@ -1,4 +1,5 @@
 import type { ErrorLocation } from '../errors.js';
+import type { PolicyEvidence } from './policy-stage.js';
 import type { SignatureMethod, SignerEvidence } from '../signatures/types.js';
 
 export interface Reason {
@@ -31,6 +32,8 @@ export interface Decision {
   signer: SignerEvidence | null;
   verifications: VerificationSummary[];
   manifests: { count: number } | null;
+  /** What the policy stage found (null when the decision ended before it). */
+  policy: PolicyEvidence | null;
   /** Where the record of this decision sits in the audit log. */
   audit: { seq: number; hash: string } | null;
   /** Milliseconds spent per stage. */

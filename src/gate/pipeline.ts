@@ -5,6 +5,7 @@ import { withDeadline } from './deadline.js';
 import type { Decision, Outcome, Reason, VerificationSummary } from './decision.js';
 import { parseManifests, type Manifest } from './manifests.js';
 import { loadObjects, type GateObjects } from './objects.js';
+import { evaluatePolicies, type PolicyEvidence } from './policy-stage.js';
 import { parseGateRequest, type GateRequest } from './request.js';
 import { checkRevision } from './revision.js';
 import type { Caller, GateDependencies } from './types.js';
@@ -17,9 +18,17 @@ interface Work {
   objects?: GateObjects;
   verifications: VerificationSummary[];
   signer: SignerEvidence | null;
+  policy?: PolicyEvidence;
   reasons: Reason[];
   outcome: Outcome;
   timings: Record<string, number>;
+}
+
+/** A deny with several reasons at once (every enforce-mode policy failure). */
+class Denial extends SyncgateError {
+  constructor(readonly reasons: Reason[]) {
+    super(reasons[0]?.code ?? 'DENIED', reasons[0]?.message ?? 'denied');
+  }
 }
 
 function reasonOf(err: SyncgateError): Reason {
@@ -71,6 +80,15 @@ async function verifySignatures(work: Work, deps: GateDependencies): Promise<voi
   }
 }
 
+/** Stage 4: the policies in force on every manifest. */
+function applyPolicies(work: Work, deps: GateDependencies): void {
+  const set = deps.policies();
+  if (!set) throw new SyncgateError('POLICIES_NOT_LOADED', 'the gate has no policy set loaded yet; every sync is denied until it has');
+  const { evidence, reasons } = evaluatePolicies(set, work.manifests!, { ...deps.policyOptions, now: deps.clock?.() ?? new Date() });
+  work.policy = evidence;
+  if (reasons.length > 0) throw new Denial(reasons);
+}
+
 async function runStages(work: Work, body: unknown, deps: GateDependencies): Promise<void> {
   const limits = deps.limits;
   // Stages 1-2 failing is a bad request (400); from stage 3 on a failure is a deny (403).
@@ -85,6 +103,7 @@ async function runStages(work: Work, body: unknown, deps: GateDependencies): Pro
   work.objects = await timed(work, deps, 'objects', () => loadObjects(work.request!));
   await timed(work, deps, 'revision', () => checkRevision(work.request!, work.objects!));
   await timed(work, deps, 'signature', () => verifySignatures(work, deps));
+  await timed(work, deps, 'policy', () => applyPolicies(work, deps));
 }
 
 /**
@@ -105,7 +124,8 @@ export async function runGate(body: unknown, caller: Caller, deps: GateDependenc
     work.outcome = 'allow';
   } catch (err) {
     if (work.outcome !== 'bad_request') work.outcome = 'deny';
-    work.reasons.push(reasonOf(asSyncgateError(err)));
+    if (err instanceof Denial) work.reasons.push(...err.reasons);
+    else work.reasons.push(reasonOf(asSyncgateError(err)));
   }
   return record(work, caller, deps, extra.requestDigest);
 }
@@ -137,6 +157,7 @@ async function record(work: Work, caller: Caller, deps: GateDependencies, reques
     signer: work.signer,
     verifications: [...work.verifications],
     manifests: work.manifests ? { count: work.manifests.length } : null,
+    policy: work.policy ?? null,
     audit: null,
     timings: {},
   };
@@ -157,6 +178,7 @@ async function record(work: Work, caller: Caller, deps: GateDependencies, reques
           signer: decision.signer,
           verifications: decision.verifications,
           manifests: decision.manifests,
+          policy: decision.policy,
           requestDigest: requestDigest ?? null,
         }),
         deps.limits.decisionTimeoutMs,

@@ -1,4 +1,6 @@
 import type { AuditEvent, AuditRecord } from '../audit/record.js';
+import type { ModeSettings } from '../policy/modes.js';
+import type { PolicySet } from '../policy/policy-set.js';
 import type { SignatureMethod, SignerEvidence } from '../signatures/types.js';
 import type { ManifestLimits } from './manifests.js';
 
@@ -26,6 +28,9 @@ export interface Caller {
 export interface GateDependencies {
   /** Undefined until trust material is loaded: every decision is then a deny. */
   verifier: () => ObjectSignatureVerifier | undefined;
+  /** The policies and exceptions in force; undefined until the first set has loaded. */
+  policies: () => PolicySet | undefined;
+  policyOptions: { modes: ModeSettings; bindings: Record<string, unknown> };
   audit: AuditSink;
   limits: ManifestLimits & { decisionTimeoutMs: number };
   clock?: () => Date;

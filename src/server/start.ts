@@ -6,6 +6,7 @@ import { asSyncgateError } from '../errors.js';
 import { loadTrustMaterial } from '../gate/trust-material.js';
 import type { GateDependencies, ObjectSignatureVerifier } from '../gate/types.js';
 import type { Logger } from '../log.js';
+import { PolicyStore, type ReloadOutcome } from '../policy/policy-set.js';
 import { createApp } from './app.js';
 import { loadTokens } from './auth.js';
 import { GateMetrics } from './metrics.js';
@@ -31,11 +32,22 @@ export async function startGate(config: Config, logger: Logger): Promise<Running
   const audit = await AuditLog.open(config.audit.path);
   const metrics = new GateMetrics();
   let verifier: ObjectSignatureVerifier | undefined;
-  let notReady: string | undefined = 'trust material is loading';
+  let trustProblem: string | undefined = 'trust material is loading';
   let shuttingDown = false;
+  const policyStore = new PolicyStore({ policies: config.policies.paths, exceptions: config.policies.exceptions });
+  const notReady = () => {
+    if (trustProblem) return trustProblem;
+    if (!policyStore.current()) {
+      const e = policyStore.lastError();
+      return e ? `policies could not be loaded: ${e.code}: ${e.message}` : 'policies are loading';
+    }
+    return undefined;
+  };
 
   const gate: GateDependencies = {
     verifier: () => verifier,
+    policies: () => policyStore.current(),
+    policyOptions: { modes: { defaultMode: config.policies.defaultMode, overrides: config.policies.modes }, bindings: config.policies.bindings },
     audit,
     limits: config.limits,
     observeStage: (stage, seconds) => metrics.stageSeconds.observe({ stage }, seconds),
@@ -44,7 +56,7 @@ export async function startGate(config: Config, logger: Logger): Promise<Running
     gate,
     metrics,
     logger,
-    state: { notReady: () => notReady, shuttingDown: () => shuttingDown },
+    state: { notReady, shuttingDown: () => shuttingDown },
     bodyLimitBytes: config.limits.bodyBytes,
     gateTokens,
   });
@@ -69,17 +81,36 @@ export async function startGate(config: Config, logger: Logger): Promise<Running
   const address = { host: bound.address, port: bound.port };
   const url = `http://${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`;
 
+  const reportPolicies = (outcome: ReloadOutcome, initial: boolean) => {
+    if (outcome.ok) {
+      const { policies, exceptions, generation } = outcome.set;
+      logger.info({ policies: policies.length, exceptions: exceptions.length, generation }, initial ? 'policies loaded' : 'policies reloaded');
+      if (!initial) void audit.append({ type: 'config.reload', what: 'policies', ok: true, policies: policies.map((p) => p.name), exceptions: exceptions.length, generation }).catch(() => {});
+    } else {
+      const kept = outcome.kept ? `the previous set (generation ${outcome.kept.generation}) stays in force` : 'no policy set is in force: every sync is denied';
+      logger.error({ code: outcome.error.code, err: outcome.error.message, location: outcome.error.location }, `policies could not be loaded; ${kept}`);
+      void audit.append({ type: 'config.reload', what: 'policies', ok: false, error: outcome.error.toJSON(), keptGeneration: outcome.kept?.generation ?? null }).catch(() => {});
+    }
+  };
+
   const ready = (async () => {
+    const policiesLoaded = policyStore.reload().then((outcome) => {
+      reportPolicies(outcome, true);
+      if (config.policies.watch) policyStore.watch((o) => reportPolicies(o, false));
+      if (!outcome.ok) throw outcome.error;
+    });
     try {
       verifier = await loadTrustMaterial(config.trust);
-      notReady = undefined;
+      trustProblem = undefined;
       logger.info({ keyrings: config.trust.keyrings.length, rules: config.trust.rules.length }, 'trust material loaded');
     } catch (err) {
       const e = asSyncgateError(err);
-      notReady = `trust material could not be loaded: ${e.code}: ${e.message}`;
+      trustProblem = `trust material could not be loaded: ${e.code}: ${e.message}`;
       logger.error({ code: e.code, err: e.message }, 'trust material could not be loaded; every sync is denied');
+      await policiesLoaded.catch(() => {});
       throw e;
     }
+    await policiesLoaded;
   })();
   ready.catch(() => {});
 
@@ -100,6 +131,7 @@ export async function startGate(config: Config, logger: Logger): Promise<Running
     });
     await Promise.race([closed, grace]);
     clearTimeout(timer);
+    policyStore.close();
     await audit.append({ type: 'gate.stop', pid: process.pid }).catch(() => {});
     await audit.close();
   };

@@ -35,7 +35,14 @@ function memoryAudit(fail?: Error) {
 }
 
 function deps(verifier: ObjectSignatureVerifier | undefined, audit = memoryAudit()): GateDependencies & { audit: ReturnType<typeof memoryAudit> } {
-  return { verifier: () => verifier, audit, limits };
+  const emptyPolicies = { policies: [], exceptions: [], loadedAt: new Date(), generation: 1 };
+  return {
+    verifier: () => verifier,
+    policies: () => emptyPolicies,
+    policyOptions: { modes: { defaultMode: 'enforce', overrides: {} }, bindings: {} },
+    audit,
+    limits,
+  };
 }
 
 describe('runGate', () => {
@@ -44,7 +51,7 @@ describe('runGate', () => {
     const decision = await runGate(body, caller, d);
     expect(decision).toMatchObject({ allowed: true, outcome: 'allow', audit: { seq: 1 } });
     expect(d.audit.records[0]).toMatchObject({ type: 'decision', decisionId: decision.decisionId, outcome: 'allow' });
-    expect(Object.keys(decision.timings)).toEqual(['request', 'input', 'objects', 'revision', 'signature', 'record']);
+    expect(Object.keys(decision.timings)).toEqual(['request', 'input', 'objects', 'revision', 'signature', 'policy', 'record']);
   });
 
   it('denies when the audit record cannot be written, even if everything else allowed', async () => {

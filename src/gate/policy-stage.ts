@@ -1,0 +1,102 @@
+import { SyncgateError } from '../errors.js';
+import { evaluate } from '../policy/engine.js';
+import { findException } from '../policy/exceptions.js';
+import { policyMode, type ModeSettings, type PolicyMode } from '../policy/modes.js';
+import type { PolicySet } from '../policy/policy-set.js';
+import type { PolicyResult } from '../policy/types.js';
+import type { Reason } from './decision.js';
+import { describeManifest, type Manifest } from './manifests.js';
+
+export interface PolicyFinding {
+  policy: string;
+  rule: string;
+  mode: PolicyMode;
+  status: 'fail' | 'error';
+  severity?: string;
+  resource: ReturnType<typeof describeManifest>;
+  message: string;
+  /** Set when the finding was waived by an exception. */
+  exception?: { name: string; owner: string; reason: string; expires: string; file: string };
+}
+
+export interface PolicyEvidence {
+  /** Generation of the policy set in force, and when it was loaded. */
+  generation: number;
+  loadedAt: string;
+  policies: number;
+  counts: { pass: number; fail: number; error: number; skip: number };
+  /** Enforce-mode fails and errors: these deny. */
+  failures: PolicyFinding[];
+  /** Audit-mode fails and errors: recorded, not denied. */
+  auditFailures: PolicyFinding[];
+  /** Fails waived by an unexpired exception. */
+  exceptionsUsed: PolicyFinding[];
+}
+
+export interface PolicyStageOptions {
+  modes: ModeSettings;
+  bindings: Record<string, unknown>;
+  now: Date;
+}
+
+function finding(r: PolicyResult, mode: PolicyMode, manifest: Manifest): PolicyFinding {
+  return {
+    policy: r.policy,
+    rule: r.rule,
+    mode,
+    status: r.status as 'fail' | 'error',
+    ...(r.severity ? { severity: r.severity } : {}),
+    resource: describeManifest(manifest),
+    message: r.message ?? (r.status === 'fail' ? 'the rule failed' : 'the rule could not be evaluated'),
+  };
+}
+
+function reasonFor(f: PolicyFinding): Reason {
+  const { kind, namespace, name, document } = f.resource;
+  const where = `${kind} ${namespace ? `${namespace}/` : ''}${name ?? '(unnamed)'}`;
+  return {
+    code: f.status === 'fail' ? 'POLICY_FAILED' : 'POLICY_ERROR',
+    message: `${f.policy}/${f.rule}: ${where}: ${f.message}`,
+    location: { document },
+  };
+}
+
+/**
+ * Stage: every loaded policy on every manifest. Enforce-mode fails and errors deny unless an
+ * unexpired exception covers a fail; audit-mode ones are only recorded. Errors are never waived.
+ */
+export function evaluatePolicies(set: PolicySet, manifests: Manifest[], options: PolicyStageOptions): { evidence: PolicyEvidence; reasons: Reason[] } {
+  const results = evaluate(
+    set.policies,
+    manifests.map((m) => m.object),
+    { bindings: options.bindings, includeSkipped: false, now: () => options.now },
+  );
+  const modeOf = new Map(set.policies.map((p) => [p.name, policyMode(p, options.modes)]));
+  const evidence: PolicyEvidence = {
+    generation: set.generation,
+    loadedAt: set.loadedAt.toISOString(),
+    policies: set.policies.length,
+    counts: { pass: 0, fail: 0, error: 0, skip: 0 },
+    failures: [],
+    auditFailures: [],
+    exceptionsUsed: [],
+  };
+  for (const r of results) {
+    evidence.counts[r.status]++;
+    if (r.status !== 'fail' && r.status !== 'error') continue;
+    const manifest = manifests[r.resourceIndex];
+    if (!manifest) throw new SyncgateError('POLICY_INTERNAL_ERROR', `policy result for unknown resource index ${r.resourceIndex}`);
+    const f = finding(r, modeOf.get(r.policy) ?? options.modes.defaultMode, manifest);
+    const exception = r.status === 'fail' ? findException(set.exceptions, r.policy, r.rule, f.resource, options.now) : undefined;
+    if (exception) {
+      f.exception = { name: exception.name, owner: exception.owner, reason: exception.reason, expires: exception.expires.toISOString(), file: exception.file };
+      evidence.exceptionsUsed.push(f);
+    } else if (f.mode === 'enforce') {
+      evidence.failures.push(f);
+    } else {
+      evidence.auditFailures.push(f);
+    }
+  }
+  evidence.counts.skip = set.policies.reduce((n, p) => n + p.rules.length, 0) * manifests.length - results.length;
+  return { evidence, reasons: evidence.failures.map(reasonFor) };
+}
