@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { SyncgateError } from '../errors.js';
 import { EXIT_USAGE } from './exit-codes.js';
+import { registerPolicy } from './policy.js';
 import { registerServe } from './serve.js';
 import { registerVerifyCommit } from './verify-commit.js';
 
@@ -13,6 +14,7 @@ const program = new Command('syncgate')
 
 registerServe(program);
 registerVerifyCommit(program);
+registerPolicy(program);
 
 try {
   await program.parseAsync(process.argv);

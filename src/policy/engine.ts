@@ -136,15 +136,17 @@ function toJson(v: unknown): JsonValue {
 export function evaluate(policies: readonly LoadedPolicy[], resources: readonly unknown[], options: EvaluateOptions = {}): PolicyResult[] {
   const limits: BudgetLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const includeSkipped = options.includeSkipped ?? true;
-  const external = Bindings.fromObject((options.bindings ?? {}) as Record<string, JsonValue>);
+  const externalValues = (options.bindings ?? {}) as Record<string, JsonValue>;
+  const shared = Bindings.fromObject(externalValues);
+  // policy default bindings (annotation) sit below the external ones, which shadow them
+  const externals = policies.map((p) => (p.defaultBindings && Object.keys(p.defaultBindings).length > 0 ? Bindings.fromObject(externalValues, Bindings.fromObject(p.defaultBindings)) : shared));
   const policyJson = policies.map(exposedPolicy);
   return withClock(options.now, () => {
     const results: PolicyResult[] = [];
     resources.forEach((res, resourceIndex) => {
       const resource = toJson(res);
-      const withPayload = external.with('payload', resource);
       policies.forEach((policy, p) => {
-        const withPolicy = withPayload.with('policy', policyJson[p] as JsonObject);
+        const withPolicy = (externals[p] as Bindings).with('payload', resource).with('policy', policyJson[p] as JsonObject);
         const severity = policy.annotations[SEVERITY_ANNOTATION];
         for (const rule of policy.rules) {
           const base = withPolicy.with('rule', rule.raw);

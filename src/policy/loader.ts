@@ -11,11 +11,22 @@ import { CompileError } from './assertion/compile.js';
 import { compilePolicy } from './compile-policy.js';
 import { jmespath } from './runtime.js';
 import { API_VERSION, formatIssuePath, KIND, policySchema } from './schema.js';
-import type { LoadedPolicy } from './types.js';
-import { isObject, type JsonObject } from './jmespath/types.js';
-import { loadYamlDocuments, toJsonValue } from './yaml.js';
+import { DEFAULT_BINDINGS_ANNOTATION, type LoadedPolicy } from './types.js';
+import { isObject, type JsonObject, type JsonValue } from './jmespath/types.js';
+import { loadYaml, loadYamlDocuments, toJsonValue } from './yaml.js';
 
 const POLICY_EXTENSIONS = new Set(['.yaml', '.yml']);
+
+/**
+ * Layout convention: test material lives beside the policies and is never loaded as a policy
+ * when a directory is walked: directories named `tests`, and files named `syncgate-test.yaml`
+ * or `*.test.yaml` / `*.test.yml`. (A file named explicitly is always read.)
+ */
+export function isTestMaterial(name: string, isDirectory: boolean): boolean {
+  if (isDirectory) return name === 'tests';
+  const lower = name.toLowerCase();
+  return lower === 'syncgate-test.yaml' || lower === 'syncgate-test.yml' || lower.endsWith('.test.yaml') || lower.endsWith('.test.yml');
+}
 
 function where(file: string | undefined, document?: number): string {
   const f = file ?? '<input>';
@@ -81,8 +92,11 @@ export function parsePolicyDocument(doc: unknown, file: string | undefined, docu
     const name = isObject(raw.metadata) && typeof raw.metadata.name === 'string' ? ` policy "${raw.metadata.name}"` : '';
     fail(PolicyErrorCode.INVALID, file, document, firstPath, `invalid ValidatingPolicy${name}: ${details}${issues.length > 5 ? ` (and ${issues.length - 5} more)` : ''}`);
   }
+  const defaults = defaultBindings(parsed.data.metadata.annotations?.[DEFAULT_BINDINGS_ANNOTATION], file, document);
   try {
-    return compilePolicy(jmespath, parsed.data, raw as JsonObject, file, document);
+    const policy = compilePolicy(jmespath, parsed.data, raw as JsonObject, file, document);
+    if (defaults !== undefined) policy.defaultBindings = defaults;
+    return policy;
   } catch (err) {
     if (err instanceof CompileError) {
       fail(err.unsupported ? PolicyErrorCode.UNSUPPORTED : PolicyErrorCode.INVALID, file, document, err.fieldPath, `policy "${parsed.data.metadata.name}": ${err.message}`, err);
@@ -91,17 +105,32 @@ export function parsePolicyDocument(doc: unknown, file: string | undefined, docu
   }
 }
 
+function defaultBindings(text: string | undefined, file: string | undefined, document: number): Record<string, JsonValue> | undefined {
+  if (text === undefined) return undefined;
+  const at = `metadata.annotations.${DEFAULT_BINDINGS_ANNOTATION}`;
+  let value: JsonValue;
+  try {
+    value = toJsonValue(loadYaml(text));
+  } catch (err) {
+    fail(PolicyErrorCode.INVALID, file, document, at, `not a valid YAML/JSON mapping: ${(err as Error).message}`, err);
+  }
+  if (value === null) return {};
+  if (!isObject(value)) fail(PolicyErrorCode.INVALID, file, document, at, 'must be a YAML/JSON mapping of binding names to values');
+  return value;
+}
+
 async function walk(dir: string, out: string[]): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     const full = path.join(dir, e.name);
+    if (isTestMaterial(e.name, e.isDirectory())) continue;
     if (e.isDirectory()) await walk(full, out);
     else if (e.isFile() && POLICY_EXTENSIONS.has(path.extname(e.name).toLowerCase())) out.push(full);
   }
 }
 
-/** Expands files and directories into the list of policy files, in load order. */
+/** Expands files and directories into the list of policy files, in load order (test material skipped in directories). */
 export async function policyFiles(paths: string[]): Promise<string[]> {
   const files: string[] = [];
   for (const p of paths) {

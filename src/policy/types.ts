@@ -1,7 +1,7 @@
 /** Public types of the policy engine. */
 import type { Expression, TreeNode, ValueNode, Violation } from './assertion/types.js';
 import type { Template } from './templates.js';
-import type { JsonObject } from './jmespath/types.js';
+import type { JsonObject, JsonValue } from './jmespath/types.js';
 
 export type { Violation };
 export type ResultStatus = 'pass' | 'fail' | 'error' | 'skip';
@@ -75,6 +75,13 @@ export interface LoadedPolicy {
   /** the document as written (bound as `$policy`) */
   raw: JsonObject;
   rules: CompiledRule[];
+  /**
+   * Defaults for external bindings, from the `syncgate.dev/default-bindings` annotation (a YAML
+   * or JSON mapping). External bindings (`--bindings`, the gate's config) shadow them.
+   */
+  defaultBindings?: Record<string, JsonValue>;
 }
 
 export const SEVERITY_ANNOTATION = 'policies.kyverno.io/severity';
+/** A YAML/JSON mapping of default values for external bindings (syncgate extension). */
+export const DEFAULT_BINDINGS_ANNOTATION = 'syncgate.dev/default-bindings';
