@@ -36,12 +36,25 @@ function resolvePaths(config: Config, baseDir: string): Config {
   const abs = (p: string) => (path.isAbsolute(p) ? p : path.resolve(baseDir, p));
   return {
     ...config,
-    trust: { ...config.trust, keyrings: config.trust.keyrings.map(abs) },
+    trust: { ...config.trust, keyrings: config.trust.keyrings.map(abs), ...(config.trust.trustedRoot ? { trustedRoot: abs(config.trust.trustedRoot) } : {}) },
+    ...(config.admission ? { admission: { ...config.admission, certFile: abs(config.admission.certFile), keyFile: abs(config.admission.keyFile) } } : {}),
     policies: { ...config.policies, paths: config.policies.paths.map(abs), exceptions: config.policies.exceptions.map(abs) },
-    audit: { ...config.audit, path: abs(config.audit.path) },
+    audit: {
+      ...config.audit,
+      path: abs(config.audit.path),
+      checkpoints: {
+        ...config.audit.checkpoints,
+        ...(config.audit.checkpoints.keyFile !== undefined ? { keyFile: abs(config.audit.checkpoints.keyFile) } : {}),
+        mirror: {
+          ...config.audit.checkpoints.mirror,
+          ...(config.audit.checkpoints.mirror.file !== undefined ? { file: abs(config.audit.checkpoints.mirror.file) } : {}),
+        },
+      },
+    },
     auth: {
       ...config.auth,
       gateTokens: config.auth.gateTokens.map((t) => (t.tokenFile ? { ...t, tokenFile: abs(t.tokenFile) } : t)),
+      adminTokens: config.auth.adminTokens.map((t) => (t.tokenFile ? { ...t, tokenFile: abs(t.tokenFile) } : t)),
     },
   };
 }

@@ -18,6 +18,58 @@ const tokenEntry = z
   .strict()
   .refine((t) => Boolean(t.tokenFile) !== Boolean(t.tokenEnv), 'give exactly one of tokenFile or tokenEnv');
 
+const positiveInt = z.number().int().positive();
+
+/** The `audit` section (docs/audit.md §9). */
+const auditSchema = z
+  .object({
+    /** Append-only JSON Lines file, one record per decision and security event (the active file). */
+    path: z.string().min(1).default('data/audit.jsonl'),
+    /** Recorded in every record's `clock` field: name the time source (e.g. "system (chrony, pool.ntp.org)"). */
+    clockSource: z.string().min(1).max(200).default('system'),
+    rotation: z
+      .object({
+        /** Rotate before the active file would pass this size. */
+        maxBytes: positiveInt.default(64 * 1024 * 1024),
+        /** Rotate once the active file's first record is this old. */
+        maxAgeSeconds: positiveInt.default(86_400),
+      })
+      .strict()
+      .prefault({}),
+    retention: z
+      .object({
+        /** Delete rotated files whose last record is older than this (unset: never by age). */
+        maxAgeDays: z.number().positive().optional(),
+        /** Keep at most this many rotated files (unset: no limit). */
+        maxFiles: positiveInt.optional(),
+        /** Never delete a rotated file that `syncgate audit export --mark-exported` has not exported. */
+        keepUnexported: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+    checkpoints: z
+      .object({
+        /** Ed25519 private key (PKCS#8 PEM, from `syncgate audit keygen`). Unset: no checkpoints, the chain only. */
+        keyFile: z.string().min(1).optional(),
+        everyRecords: positiveInt.default(1000),
+        everySeconds: positiveInt.default(60),
+        mirror: z
+          .object({
+            /** Also append every checkpoint to this file (ideally on other storage). */
+            file: z.string().min(1).optional(),
+            /** Also print every checkpoint as a JSON line on stdout (for the cluster's log pipeline). */
+            stdout: z.boolean().default(false),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type AuditConfig = z.infer<typeof auditSchema>;
+
 /** The whole configuration file. Every field has a default, so `{}` is a valid file. */
 export const configSchema = z
   .object({
@@ -59,9 +111,11 @@ export const configSchema = z
       .object({
         /** Bearer tokens accepted on POST /v1/gate. Empty: the gate is open to whoever can reach it (sidecar on 127.0.0.1). */
         gateTokens: z.array(tokenEntry).default([]),
+        /** Bearer tokens accepted on admin endpoints (GET /v1/audit). Empty: those endpoints are disabled. */
+        adminTokens: z.array(tokenEntry).default([]),
       })
       .strict()
-      .default({ gateTokens: [] }),
+      .default({ gateTokens: [], adminTokens: [] }),
     trust: trustSchema.default({ keyrings: [], rules: [] }),
     policies: z
       .object({
@@ -80,13 +134,18 @@ export const configSchema = z
       })
       .strict()
       .default({ paths: [], exceptions: [], defaultMode: 'enforce', modes: {}, bindings: {}, watch: true }),
-    audit: z
+    /** The ValidatingWebhook listener (HTTPS) for Flux and any reconciler that applies through the API server. */
+    admission: z
       .object({
-        /** Append-only JSON Lines file, one record per decision. */
-        path: z.string().min(1).default('data/audit.jsonl'),
+        listen: hostPort.default('0.0.0.0:8443'),
+        certFile: z.string().min(1),
+        keyFile: z.string().min(1),
+        /** Deadline for one review; keep it below the webhook's timeoutSeconds. */
+        timeoutMs: z.number().int().positive().max(30_000).default(5_000),
       })
       .strict()
-      .default({ path: 'data/audit.jsonl' }),
+      .optional(),
+    audit: auditSchema.prefault({}),
   })
   .strict();
 

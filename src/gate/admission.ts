@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { InputError, SyncgateError, asSyncgateError } from '../errors.js';
+import { withDeadline } from './deadline.js';
+import { describeManifest, parseManifests } from './manifests.js';
+import { evaluatePolicies, type PolicyEvidence } from './policy-stage.js';
+import type { Caller, GateDependencies } from './types.js';
+
+export const ADMISSION_API_VERSION = 'admission.k8s.io/v1';
+
+const groupVersionKind = z.object({ group: z.string(), version: z.string(), kind: z.string() }).passthrough();
+
+/** AdmissionReview v1 as the API server sends it (only the fields we read are checked). */
+const admissionReviewSchema = z.object({
+  apiVersion: z.literal(ADMISSION_API_VERSION, { message: `only ${ADMISSION_API_VERSION} AdmissionReviews are supported` }),
+  kind: z.literal('AdmissionReview'),
+  request: z
+    .object({
+      uid: z.string().min(1),
+      kind: groupVersionKind,
+      resource: z.object({ group: z.string(), version: z.string(), resource: z.string() }).passthrough().optional(),
+      name: z.string().optional(),
+      namespace: z.string().optional(),
+      operation: z.enum(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']),
+      userInfo: z.object({ username: z.string().optional(), groups: z.array(z.string()).optional() }).passthrough().optional(),
+      object: z.unknown().optional(),
+      oldObject: z.unknown().optional(),
+      dryRun: z.boolean().optional(),
+    })
+    .passthrough(),
+});
+
+export type AdmissionReviewRequest = z.infer<typeof admissionReviewSchema>['request'];
+
+export interface AdmissionResponse {
+  apiVersion: typeof ADMISSION_API_VERSION;
+  kind: 'AdmissionReview';
+  response: {
+    uid: string;
+    allowed: boolean;
+    status?: { code: number; reason?: string; message: string };
+    warnings?: string[];
+    auditAnnotations?: Record<string, string>;
+  };
+}
+
+/** Parses the body; anything that is not an AdmissionReview v1 with a request is a 400 (InputError). */
+export function parseAdmissionReview(body: unknown): AdmissionReviewRequest {
+  const parsed = admissionReviewSchema.safeParse(body);
+  if (parsed.success) return parsed.data.request;
+  const issue = parsed.error.issues[0];
+  const fieldPath = issue?.path.map(String).join('.') ?? '';
+  throw new InputError('ADMISSION_REVIEW_INVALID', `AdmissionReview: ${fieldPath || '(root)'}: ${issue?.message ?? 'invalid'}`, { path: fieldPath });
+}
+
+/** The API server shows `status.message` to the user; keep it short and specific. */
+function summarise(evidence: PolicyEvidence): string {
+  const shown = evidence.failures.slice(0, 5).map((f) => `${f.policy}/${f.rule}: ${f.message}`);
+  const more = evidence.failures.length > shown.length ? ` (and ${evidence.failures.length - shown.length} more)` : '';
+  return `denied by syncgate: ${shown.join('; ')}${more}`;
+}
+
+/**
+ * One admission review: the policies in force on the object being admitted. No side effects
+ * (sideEffects: None): a dry run gets exactly the same answer, and only a record marked dryRun.
+ * Any error ends in allowed=false with a reason, within the deadline.
+ */
+export async function reviewAdmission(request: AdmissionReviewRequest, caller: Caller, deps: GateDependencies, timeoutMs: number): Promise<AdmissionResponse> {
+  const decisionId = randomUUID();
+  let allowed = false;
+  let status: AdmissionResponse['response']['status'];
+  let evidence: PolicyEvidence | undefined;
+  const warnings: string[] = [];
+  try {
+    await withDeadline(
+      (async () => {
+        if (request.operation === 'DELETE' || request.operation === 'CONNECT') {
+          allowed = true;
+          return;
+        }
+        if (request.object === undefined || request.object === null) {
+          throw new InputError('ADMISSION_OBJECT_MISSING', `${request.operation} review without an object`, { path: 'request.object' });
+        }
+        const set = deps.policies();
+        if (!set) throw new SyncgateError('POLICIES_NOT_LOADED', 'the gate has no policy set loaded yet');
+        const manifests = parseManifests([request.object], deps.limits);
+        evidence = evaluatePolicies(set, manifests, { ...deps.policyOptions, now: deps.clock?.() ?? new Date() }).evidence;
+        for (const f of evidence.auditFailures) warnings.push(`syncgate (audit mode) ${f.policy}/${f.rule}: ${f.message}`);
+        if (evidence.failures.length === 0) allowed = true;
+        else status = { code: 403, reason: 'Forbidden', message: summarise(evidence) };
+      })(),
+      timeoutMs,
+      'ADMISSION_TIMEOUT',
+      'the admission review',
+    );
+  } catch (err) {
+    const e = asSyncgateError(err);
+    allowed = false;
+    status = { code: e instanceof InputError ? 400 : 403, reason: e.code, message: `denied by syncgate: ${e.code}: ${e.message}` };
+  }
+
+  const object = request.object && typeof request.object === 'object' ? (request.object as Record<string, unknown>) : undefined;
+  try {
+    await deps.audit.append({
+      type: 'admission',
+      decisionId,
+      caller,
+      uid: request.uid,
+      operation: request.operation,
+      dryRun: request.dryRun === true,
+      user: request.userInfo?.username ?? null,
+      resource: object && typeof object.kind === 'string' ? describeManifest({ index: 0, object }) : { kind: request.kind.kind, namespace: request.namespace, name: request.name },
+      allowed,
+      reason: status ? { code: status.reason, message: status.message } : null,
+      policy: evidence ?? null,
+    });
+  } catch (err) {
+    // No durable record, no allow.
+    const e = asSyncgateError(err, 'AUDIT_WRITE_FAILED');
+    allowed = false;
+    status = { code: 403, reason: e.code, message: `denied by syncgate: the decision could not be recorded (${e.code})` };
+  }
+
+  return {
+    apiVersion: ADMISSION_API_VERSION,
+    kind: 'AdmissionReview',
+    response: {
+      uid: request.uid,
+      allowed,
+      ...(status ? { status } : {}),
+      ...(warnings.length > 0 ? { warnings } : {}),
+      auditAnnotations: { 'syncgate.dev/decision-id': decisionId },
+    },
+  };
+}

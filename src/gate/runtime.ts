@@ -1,0 +1,78 @@
+import type { AuditLog } from '../audit/log.js';
+import type { Config } from '../config/schema.js';
+import { asSyncgateError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { PolicyStore, type ReloadOutcome } from '../policy/policy-set.js';
+import { loadTrustMaterial } from './trust-material.js';
+import type { GateDependencies, ObjectSignatureVerifier } from './types.js';
+
+export interface GateRuntime {
+  deps: GateDependencies;
+  /** Why the gate cannot decide yet (every sync is then denied), or undefined when ready. */
+  notReady: () => string | undefined;
+  /** Resolves once trust material and policies are loaded; rejects with why not. */
+  ready: Promise<void>;
+  close: () => void;
+}
+
+/**
+ * Assembles what the pipeline needs from the configuration: trust material, the policy store
+ * (reloaded on change, a bad edit keeping the last good set) and the audit log.
+ */
+export function createGateRuntime(config: Config, audit: AuditLog, logger: Logger, observeStage?: (stage: string, seconds: number) => void): GateRuntime {
+  let verifier: ObjectSignatureVerifier | undefined;
+  let trustProblem: string | undefined = 'trust material is loading';
+  const policyStore = new PolicyStore({ policies: config.policies.paths, exceptions: config.policies.exceptions });
+
+  const notReady = () => {
+    if (trustProblem) return trustProblem;
+    if (!policyStore.current()) {
+      const e = policyStore.lastError();
+      return e ? `policies could not be loaded: ${e.code}: ${e.message}` : 'policies are loading';
+    }
+    return undefined;
+  };
+
+  const reportPolicies = (outcome: ReloadOutcome, initial: boolean) => {
+    if (outcome.ok) {
+      const { policies, exceptions, generation } = outcome.set;
+      logger.info({ policies: policies.length, exceptions: exceptions.length, generation }, initial ? 'policies loaded' : 'policies reloaded');
+      if (!initial) void audit.append({ type: 'config.reload', what: 'policies', ok: true, policies: policies.map((p) => p.name), exceptions: exceptions.length, generation }).catch(() => {});
+    } else {
+      const kept = outcome.kept ? `the previous set (generation ${outcome.kept.generation}) stays in force` : 'no policy set is in force: every sync is denied';
+      logger.error({ code: outcome.error.code, err: outcome.error.message, location: outcome.error.location }, `policies could not be loaded; ${kept}`);
+      void audit.append({ type: 'config.reload', what: 'policies', ok: false, error: outcome.error.toJSON(), keptGeneration: outcome.kept?.generation ?? null }).catch(() => {});
+    }
+  };
+
+  const ready = (async () => {
+    const policiesLoaded = policyStore.reload().then((outcome) => {
+      reportPolicies(outcome, true);
+      if (config.policies.watch) policyStore.watch((o) => reportPolicies(o, false));
+      if (!outcome.ok) throw outcome.error;
+    });
+    try {
+      verifier = await loadTrustMaterial(config.trust);
+      trustProblem = undefined;
+      logger.info({ keyrings: config.trust.keyrings.length, rules: config.trust.rules.length }, 'trust material loaded');
+    } catch (err) {
+      const e = asSyncgateError(err);
+      trustProblem = `trust material could not be loaded: ${e.code}: ${e.message}`;
+      logger.error({ code: e.code, err: e.message }, 'trust material could not be loaded; every sync is denied');
+      await policiesLoaded.catch(() => {});
+      throw e;
+    }
+    await policiesLoaded;
+  })();
+  ready.catch(() => {});
+
+  const deps: GateDependencies = {
+    verifier: () => verifier,
+    policies: () => policyStore.current(),
+    policyOptions: { modes: { defaultMode: config.policies.defaultMode, overrides: config.policies.modes }, bindings: config.policies.bindings },
+    audit,
+    limits: config.limits,
+    ...(observeStage ? { observeStage } : {}),
+  };
+  return { deps, notReady, ready, close: () => policyStore.close() };
+}
