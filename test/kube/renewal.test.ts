@@ -35,7 +35,7 @@ describe('automatic key renewal', () => {
     const stored = fake.secrets.get(`${NS}/${secretName}`)!;
     expect(stored.metadata.labels).toEqual({ 'syncgate.dev/sealing-key': 'active' });
     expect(stored.immutable).toBe(true);
-    const key = keyFromSecret(stored as Parameters<typeof keyFromSecret>[0]);
+    const key = keyFromSecret(stored as unknown as Parameters<typeof keyFromSecret>[0]);
     expect(key.keyId).toBe(keyId);
     expect(key.created?.toISOString()).toBe(now.toISOString());
   });
