@@ -4,7 +4,8 @@
  * expected result per (policy, rule, resource). Every listed expectation is checked; unlisted
  * (policy, rule, resource) triples are not. A malformed test file, an unknown policy or rule, or a
  * resource reference that does not name exactly one resource is a `PolicyTestError` (exit 2);
- * a result that differs from the expectation is a mismatch (exit 1).
+ * a result that differs from the expectation is a mismatch (exit 1). Test files are named
+ * `syncgate-test.yaml` or `*.test.yaml`; the resources they use conventionally live in `tests/`.
  *
  * ```yaml
  * apiVersion: syncgate.dev/v1alpha1
@@ -35,6 +36,12 @@ import type { LoadedPolicy, PolicyResult, ResultStatus } from './types.js';
 export const TEST_API_VERSION = 'syncgate.dev/v1alpha1';
 export const TEST_KIND = 'PolicyTest';
 export const TEST_FILE_NAMES = ['syncgate-test.yaml', 'syncgate-test.yml'];
+
+/** Test definitions: `syncgate-test.yaml`, or any `*.test.yaml` / `*.test.yml` (resources go in `tests/`). */
+export function isTestFile(name: string): boolean {
+  const lower = name.toLowerCase();
+  return TEST_FILE_NAMES.includes(lower) || lower.endsWith('.test.yaml') || lower.endsWith('.test.yml');
+}
 
 export const PolicyTestErrorCode = {
   /** A test file cannot be read, does not parse, or does not follow the schema. */
@@ -152,7 +159,7 @@ async function walkTests(dir: string, out: string[]): Promise<void> {
     const full = path.join(dir, e.name);
     if (e.isDirectory()) {
       if (!isTestMaterial(e.name, true) && e.name !== 'node_modules' && !e.name.startsWith('.')) await walkTests(full, out);
-    } else if (e.isFile() && TEST_FILE_NAMES.includes(e.name.toLowerCase())) {
+    } else if (e.isFile() && isTestFile(e.name)) {
       out.push(full);
     }
   }
@@ -169,7 +176,7 @@ export async function findTestFiles(target: string): Promise<string[]> {
   if (!s.isDirectory()) return [target];
   const out: string[] = [];
   await walkTests(target, out);
-  if (out.length === 0) throw new PolicyTestError(PolicyTestErrorCode.NONE_FOUND, `${target}: no ${TEST_FILE_NAMES[0]} found`, { file: target });
+  if (out.length === 0) throw new PolicyTestError(PolicyTestErrorCode.NONE_FOUND, `${target}: no test file (syncgate-test.yaml or *.test.yaml) found`, { file: target });
   return out;
 }
 
