@@ -1,147 +1,444 @@
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { AuditError } from '../errors.js';
-import { GENESIS_HASH, recordHash, sealRecord, type AuditEvent, type AuditRecord } from './record.js';
+import { signCheckpoint, type CheckpointMirror } from './checkpoint.js';
+import { AuditWriteError } from './errors.js';
+import { sanitizeEvent } from './events.js';
+import { readLines } from './lines.js';
+import { applyRetention, type RetentionPolicy } from './retention.js';
+import { encodeRecord, GENESIS_HASH, sealRecord, type AuditEvent, type AuditRecord } from './record.js';
+import { rotationDue, type RotationPolicy } from './rotation.js';
+import { findSegments, logPaths, readManifest, segmentName, writeManifest, type LogPaths, type Manifest, type SegmentInfo } from './segments.js';
+import { parseRecordLine, readTail } from './tail.js';
+import { nodeFileSystem, type AppendFile, type AuditFileSystem } from './writer.js';
 
-interface Pending {
-  event: AuditEvent;
-  resolve: (record: AuditRecord) => void;
-  reject: (err: AuditError) => void;
+export interface CheckpointOptions {
+  /** Ed25519 private key (see loadSigningKey). */
+  key: KeyObject;
+  /** Sign after this many records (default 1000). */
+  everyRecords?: number;
+  /** And at least this often while records arrive (default 60 s). */
+  everyMs?: number;
+  /** Second places to copy every checkpoint to. */
+  mirrors?: CheckpointMirror[];
 }
 
-/** Reads the chain head (last seq and hash) from the end of an existing log. */
-async function readHead(handle: FileHandle, file: string): Promise<{ seq: number; hash: string }> {
-  const { size } = await handle.stat();
-  if (size === 0) return { seq: 0, hash: GENESIS_HASH };
-  const chunk = Math.min(size, 1024 * 1024);
-  const buf = Buffer.alloc(chunk);
-  await handle.read(buf, 0, chunk, size - chunk);
-  const text = buf.toString('utf8');
-  if (!text.endsWith('\n')) {
-    throw new AuditError('AUDIT_LOG_TORN', `${file}: the last record is incomplete (no final newline); run \`syncgate audit verify\``, { file });
+export interface AuditLogOptions {
+  clock?: () => Date;
+  /** Recorded in every record's `clock` field (default "system"). */
+  clockSource?: string;
+  rotation?: RotationPolicy;
+  retention?: RetentionPolicy;
+  checkpoints?: CheckpointOptions;
+  /** File operations (tests inject faults here). */
+  fs?: AuditFileSystem;
+  /** Problems that do not fail an append: a mirror, manifest or retention failure. */
+  onWarning?: (message: string, err?: unknown) => void;
+}
+
+/** What open() found and repaired after a crash. */
+export interface RepairInfo {
+  file: string;
+  truncatedBytes: number;
+  discardedDigest: string;
+  keptSeq: number;
+  keptHash: string;
+}
+
+type Pending =
+  | { kind: 'event'; event: AuditEvent; resolve: (r: AuditRecord) => void; reject: (e: AuditError) => void }
+  | { kind: 'checkpoint'; resolve: (r: AuditRecord | undefined) => void; reject: (e: AuditError) => void }
+  | { kind: 'rotate'; resolve: (r: undefined) => void; reject: (e: AuditError) => void };
+
+interface Head {
+  seq: number;
+  hash: string;
+}
+
+interface ActiveFirst {
+  seq: number;
+  prevHash: string;
+  time: string;
+}
+
+/** First and last records of a complete segment file (used when a crash left it out of the manifest). */
+async function describeSegment(file: string, rotatedAt: string): Promise<SegmentInfo> {
+  let first: AuditRecord | undefined;
+  let last: AuditRecord | undefined;
+  let bytes = 0;
+  for await (const line of readLines(file)) {
+    bytes += line.bytes + (line.terminated ? 1 : 0);
+    const parsed = line.text === undefined ? undefined : parseRecordLine(line.text);
+    if (!parsed || 'problem' in parsed || !line.terminated) {
+      throw new AuditError('AUDIT_LOG_CORRUPT', `${file}:${line.lineNo}: not a valid record; run \`syncgate audit verify\``, { file, line: line.lineNo });
+    }
+    first ??= parsed.record;
+    last = parsed.record;
   }
-  const lines = text.slice(0, -1).split('\n');
-  const last = lines[lines.length - 1] ?? '';
-  let record: AuditRecord;
-  try {
-    record = JSON.parse(last) as AuditRecord;
-  } catch {
-    throw new AuditError('AUDIT_LOG_CORRUPT', `${file}: the last record is not valid JSON`, { file });
+  if (!first || !last) throw new AuditError('AUDIT_LOG_CORRUPT', `${file}: a rotated segment is empty`, { file });
+  return {
+    file: path.basename(file),
+    firstSeq: first.seq,
+    lastSeq: last.seq,
+    firstPrevHash: first.prevHash,
+    lastHash: last.hash,
+    firstTime: first.time,
+    lastTime: last.time,
+    bytes,
+    rotatedAt,
+  };
+}
+
+async function firstRecordOf(file: string): Promise<AuditRecord | undefined> {
+  for await (const line of readLines(file)) {
+    const parsed = line.text === undefined ? undefined : parseRecordLine(line.text);
+    return parsed && 'record' in parsed ? parsed.record : undefined;
   }
-  const { hash, ...rest } = record;
-  if (typeof record.seq !== 'number' || typeof hash !== 'string' || recordHash(rest) !== hash) {
-    throw new AuditError('AUDIT_LOG_CORRUPT', `${file}: the last record's hash does not match its contents`, { file });
-  }
-  return { seq: record.seq, hash };
+  return undefined;
 }
 
 /**
- * Append-only, hash-chained JSON Lines log. `append` resolves only once the record is on disk
- * (fdatasync); records that arrive while a write is in flight are written together with one
- * sync (group commit). A failed write rejects every record of that group, and the chain head
- * does not advance, so no acknowledged record is ever lost or out of order.
+ * Append-only, hash-chained JSON Lines log with group commit, rotation, retention and signed
+ * checkpoints (docs/audit.md). `append` resolves only once the record is on disk (fdatasync);
+ * records that arrive while a write is in flight are written together with one sync. A failed
+ * write rejects every record of its group with AUDIT_WRITE_FAILED (and the errno), the file is cut
+ * back to the last good record and the chain head does not move, so the next append (when space
+ * returns) continues the chain and no acknowledged record is lost or reordered.
  */
 export class AuditLog {
   private queue: Pending[] = [];
-  private writing = false;
+  private running: Promise<void> | undefined;
   private closed = false;
-  private idle: Promise<void> = Promise.resolve();
-  private markIdle: () => void = () => {};
+  private dirty = false;
+  private sinceCheckpoint = 0;
+  private lastRotationFailure = 0;
+  private mirrorChain: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly monoStart = performance.now();
+  /** Set when open() repaired a torn last line. */
+  repaired: RepairInfo | undefined;
 
   private constructor(
     readonly file: string,
-    private handle: FileHandle,
-    private seq: number,
-    private head: string,
-    private readonly clock: () => Date,
+    private readonly paths: LogPaths,
+    private readonly fs: AuditFileSystem,
+    private handle: AppendFile,
+    private head: Head,
+    private goodSize: number,
+    private activeFirst: ActiveFirst | undefined,
+    private readonly manifest: Manifest,
+    private readonly options: AuditLogOptions,
   ) {}
 
-  static async open(file: string, options: { clock?: () => Date } = {}): Promise<AuditLog> {
+  static async open(file: string, options: AuditLogOptions = {}): Promise<AuditLog> {
+    const fs = options.fs ?? nodeFileSystem;
+    const paths = logPaths(file);
+    const clock = options.clock ?? (() => new Date());
+    let handle: AppendFile | undefined;
     try {
-      await mkdir(path.dirname(file), { recursive: true });
-      const handle = await open(file, 'a+', 0o640);
-      try {
-        const head = await readHead(handle, file);
-        return new AuditLog(file, handle, head.seq, head.hash, options.clock ?? (() => new Date()));
-      } catch (err) {
-        await handle.close();
-        throw err;
+      await fs.mkdirp(paths.dir);
+      const read = await readManifest(paths);
+      if ('problem' in read && read.problem) throw new AuditError('AUDIT_MANIFEST_CORRUPT', `${read.problem}; restore it from backup or move it aside`, { file: paths.manifest });
+      let manifestChanged = !read.manifest;
+      const manifest: Manifest = read.manifest ?? { kind: 'syncgate.audit.manifest', v: 1, logId: randomUUID(), createdAt: clock().toISOString(), segments: [] };
+
+      // Segments renamed just before a crash are on disk but not yet in the manifest.
+      for (const seg of await findSegments(fs, paths, manifest)) {
+        if (seg.present && !seg.info) {
+          manifest.segments.push(await describeSegment(seg.file, clock().toISOString()));
+          manifestChanged = true;
+        }
       }
+      manifest.segments.sort((a, b) => a.firstSeq - b.firstSeq);
+      const lastSegment = manifest.segments.at(-1);
+
+      handle = await fs.openAppend(file);
+      const tail = await readTail(handle, file);
+      let repaired: RepairInfo | undefined;
+      if (tail.tornBytes > 0) {
+        await handle.truncate(tail.goodSize);
+        await handle.sync();
+        repaired = {
+          file,
+          truncatedBytes: tail.tornBytes,
+          discardedDigest: `sha256:${tail.tornDigest ?? ''}`,
+          keptSeq: tail.last?.seq ?? lastSegment?.lastSeq ?? 0,
+          keptHash: tail.last?.hash ?? lastSegment?.lastHash ?? GENESIS_HASH,
+        };
+      }
+      let head: Head;
+      let activeFirst: ActiveFirst | undefined;
+      if (tail.last) {
+        if (lastSegment && tail.last.seq <= lastSegment.lastSeq) {
+          throw new AuditError('AUDIT_LOG_CORRUPT', `${file}: the active file ends at seq ${tail.last.seq}, before the rotated segment ${lastSegment.file} (seq ${lastSegment.lastSeq})`, { file });
+        }
+        head = { seq: tail.last.seq, hash: tail.last.hash };
+        const first = await firstRecordOf(file);
+        if (!first) throw new AuditError('AUDIT_LOG_CORRUPT', `${file}: the first record is not valid; run \`syncgate audit verify\``, { file });
+        activeFirst = { seq: first.seq, prevHash: first.prevHash, time: first.time };
+      } else {
+        head = lastSegment ? { seq: lastSegment.lastSeq, hash: lastSegment.lastHash } : { seq: 0, hash: GENESIS_HASH };
+      }
+      if (manifestChanged) await writeManifest(fs, paths, manifest);
+
+      const log = new AuditLog(file, paths, fs, handle, head, tail.goodSize, activeFirst, manifest, options);
+      log.repaired = repaired;
+      await log.retain();
+      if (repaired) {
+        await log.append({ type: 'audit.repaired', ...repaired, reason: 'the last line was incomplete (a crash during a write); it was never acknowledged and was cut off' });
+        await log.checkpoint();
+      }
+      log.startTimer();
+      return log;
     } catch (err) {
+      await handle?.close().catch(() => {});
       if (err instanceof AuditError) throw err;
       const code = (err as NodeJS.ErrnoException).code ?? 'error';
-      throw new AuditError('AUDIT_UNAVAILABLE', `${file}: cannot open the audit log (${code})`, { file });
+      throw new AuditError('AUDIT_UNAVAILABLE', `${file}: cannot open the audit log (${code})`, { file }, { cause: err });
     }
   }
 
   get lastSeq(): number {
-    return this.seq;
+    return this.head.seq;
   }
 
   get headHash(): string {
-    return this.head;
+    return this.head.hash;
+  }
+
+  get logId(): string {
+    return this.manifest.logId;
   }
 
   append(event: AuditEvent): Promise<AuditRecord> {
     if (this.closed) return Promise.reject(new AuditError('AUDIT_CLOSED', 'the audit log is closed'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ event, resolve, reject });
-      if (!this.writing) void this.flush();
+      this.queue.push({ kind: 'event', event, resolve, reject });
+      this.kick();
     });
   }
 
+  /**
+   * Writes a signed checkpoint now if records were added since the last one. Resolves with the
+   * checkpoint record, or undefined when there is no key or nothing new to sign.
+   */
+  checkpoint(): Promise<AuditRecord | undefined> {
+    if (!this.options.checkpoints) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ kind: 'checkpoint', resolve, reject });
+      this.kick();
+    });
+  }
+
+  /** Closes the active file and starts a new one now (if the active file has records). */
+  rotate(): Promise<void> {
+    if (this.closed) return Promise.reject(new AuditError('AUDIT_CLOSED', 'the audit log is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ kind: 'rotate', resolve: () => resolve(), reject });
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (!this.running) {
+      this.running = this.flush().finally(() => {
+        this.running = undefined;
+        if (this.queue.length > 0) this.kick();
+      });
+    }
+  }
+
+  private async drain(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private startTimer(): void {
+    const every = this.options.checkpoints?.everyMs ?? 60_000;
+    if (!this.options.checkpoints || every <= 0) return;
+    this.timer = setInterval(() => {
+      if (this.sinceCheckpoint > 0 && !this.closed) void this.checkpoint().catch(() => {});
+    }, every);
+    this.timer.unref();
+  }
+
+  private warn(message: string, err?: unknown): void {
+    this.options.onWarning?.(message, err);
+  }
+
+  private sealCheckpoint(head: Head, now: Date, mono: number): AuditRecord {
+    const cp = signCheckpoint(this.options.checkpoints!.key, { logId: this.manifest.logId, seq: head.seq, head: head.hash, time: now.toISOString() });
+    return sealRecord({ type: 'audit.checkpoint', checkpoint: cp }, head.seq + 1, head.hash, now, { clock: this.clockSource, mono });
+  }
+
+  private get clockSource(): string {
+    return this.options.clockSource ?? 'system';
+  }
+
   private async flush(): Promise<void> {
-    this.writing = true;
-    this.idle = new Promise((r) => (this.markIdle = r));
+    const every = this.options.checkpoints?.everyRecords ?? 1000;
     while (this.queue.length > 0) {
-      const batch = this.queue;
-      this.queue = [];
-      let seq = this.seq;
-      let head = this.head;
-      const records: AuditRecord[] = [];
-      const lines: string[] = [];
-      const now = this.clock();
-      for (const item of batch) {
-        const record = sealRecord(item.event, ++seq, head, now);
-        head = record.hash;
-        records.push(record);
-        lines.push(`${JSON.stringify(record)}\n`);
+      const rotateIndex = this.queue.findIndex((item) => item.kind === 'rotate');
+      if (rotateIndex === 0) {
+        const item = this.queue.shift()!;
+        try {
+          await this.rotateNow();
+          (item as { resolve: (r: undefined) => void }).resolve(undefined);
+        } catch (err) {
+          item.reject(err instanceof AuditError ? err : new AuditWriteError(this.file, err, 'rotate'));
+        }
+        continue;
       }
+      // Everything queued before a rotation request goes into the old file.
+      const batch = this.queue.splice(0, rotateIndex === -1 ? this.queue.length : rotateIndex);
+      await this.writeBatch(batch, every);
+    }
+  }
+
+  private async writeBatch(batch: Pending[], every: number): Promise<void> {
+    if (this.dirty) {
       try {
-        await this.handle.write(lines.join(''));
-        await this.handle.datasync();
-        this.seq = seq;
-        this.head = head;
-        batch.forEach((item, i) => item.resolve(records[i]!));
+        await this.handle.truncate(this.goodSize);
+        this.dirty = false;
       } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code ?? 'error';
-        const failure = new AuditError('AUDIT_WRITE_FAILED', `cannot write the audit log ${this.file} (${code})`, { file: this.file });
+        const failure = new AuditWriteError(this.file, err, 'repair');
         batch.forEach((item) => item.reject(failure));
-        // A partial write may have left a torn line; truncate back to the last good record.
-        await this.truncateToHead().catch(() => {});
+        return;
       }
     }
-    this.writing = false;
-    this.markIdle();
+    const now = (this.options.clock ?? (() => new Date()))();
+    const mono = Math.round((performance.now() - this.monoStart) * 1000) / 1000;
+    let head = this.head;
+    let since = this.sinceCheckpoint;
+    const records: AuditRecord[] = [];
+    const results: Array<AuditRecord | undefined> = [];
+    const checkpoints: AuditRecord[] = [];
+    const seal = (event: AuditEvent) => {
+      const r = sealRecord(sanitizeEvent(event), head.seq + 1, head.hash, now, { clock: this.clockSource, mono });
+      head = { seq: r.seq, hash: r.hash };
+      records.push(r);
+      return r;
+    };
+    const sealCp = () => {
+      const r = this.sealCheckpoint(head, now, mono);
+      head = { seq: r.seq, hash: r.hash };
+      records.push(r);
+      checkpoints.push(r);
+      since = 0;
+      return r;
+    };
+    for (const item of batch) {
+      if (item.kind === 'event') {
+        results.push(seal(item.event));
+        since++;
+        if (this.options.checkpoints && since >= every) sealCp();
+      } else {
+        results.push(since > 0 ? sealCp() : undefined);
+      }
+    }
+    if (records.length === 0) {
+      batch.forEach((item, i) => (item as { resolve: (r: AuditRecord | undefined) => void }).resolve(results[i]));
+      return;
+    }
+    const data = Buffer.from(records.map(encodeRecord).join(''), 'utf8');
+    if (rotationDue(this.options.rotation, { bytes: this.goodSize, firstTimeMs: this.activeFirst ? Date.parse(this.activeFirst.time) : undefined }, data.length, now.getTime())) {
+      if (Date.now() - this.lastRotationFailure > 10_000) {
+        await this.rotateNow().catch((err: unknown) => {
+          this.lastRotationFailure = Date.now();
+          this.warn(`audit log rotation failed; writing on to ${this.file}`, err);
+        });
+      }
+    }
+    try {
+      await this.handle.append(data);
+      await this.handle.sync();
+    } catch (err) {
+      const failure = new AuditWriteError(this.file, err);
+      batch.forEach((item) => item.reject(failure));
+      // A partial write may have left part of a line: cut back to the last good record.
+      this.dirty = true;
+      try {
+        await this.handle.truncate(this.goodSize);
+        this.dirty = false;
+      } catch {
+        // Retried before the next write.
+      }
+      return;
+    }
+    this.goodSize += data.length;
+    this.activeFirst ??= { seq: records[0]!.seq, prevHash: records[0]!.prevHash, time: records[0]!.time };
+    this.head = head;
+    this.sinceCheckpoint = since;
+    batch.forEach((item, i) => (item as { resolve: (r: AuditRecord | undefined) => void }).resolve(results[i]));
+    for (const cp of checkpoints) this.mirror(cp);
   }
 
-  private async truncateToHead(): Promise<void> {
-    const { size } = await this.handle.stat();
-    if (size === 0) return;
-    // Find the end of the last complete record whose hash is the current head.
-    const chunk = Math.min(size, 16 * 1024 * 1024);
-    const buf = Buffer.alloc(chunk);
-    await this.handle.read(buf, 0, chunk, size - chunk);
-    const marker = Buffer.from(`"hash":"${this.head}"}\n`);
-    const at = buf.lastIndexOf(marker);
-    if (at >= 0) await this.handle.truncate(size - chunk + at + marker.length);
-    else if (this.seq === 0) await this.handle.truncate(0);
+  private mirror(record: AuditRecord): void {
+    const mirrors = this.options.checkpoints?.mirrors ?? [];
+    const cp = record.checkpoint as Parameters<CheckpointMirror['write']>[0];
+    for (const m of mirrors) {
+      this.mirrorChain = this.mirrorChain.then(() => m.write(cp)).catch((err: unknown) => this.warn('could not mirror an audit checkpoint', err));
+    }
   }
 
-  /** Waits for queued records, then closes the file. */
+  /** Renames the active file to its segment name, opens a new one, records it in the manifest. */
+  private async rotateNow(): Promise<void> {
+    const first = this.activeFirst;
+    if (!first || this.goodSize === 0) return;
+    const name = segmentName(this.paths, first.seq);
+    const target = path.join(this.paths.dir, name);
+    if (await this.fs.exists(target)) throw new AuditError('AUDIT_ROTATE_FAILED', `${target} already exists`, { file: target });
+    await this.fs.rename(this.file, target);
+    let fresh: AppendFile;
+    try {
+      fresh = await this.fs.openAppend(this.file);
+      await this.fs.syncDir(this.paths.dir);
+    } catch (err) {
+      await this.fs.rename(target, this.file).catch(() => {});
+      throw err;
+    }
+    const old = this.handle;
+    this.handle = fresh;
+    const now = (this.options.clock ?? (() => new Date()))();
+    const info: SegmentInfo = {
+      file: name,
+      firstSeq: first.seq,
+      lastSeq: this.head.seq,
+      firstPrevHash: first.prevHash,
+      lastHash: this.head.hash,
+      firstTime: first.time,
+      lastTime: now.toISOString(),
+      bytes: this.goodSize,
+      rotatedAt: now.toISOString(),
+    };
+    this.goodSize = 0;
+    this.activeFirst = undefined;
+    await old.close().catch(() => {});
+    this.manifest.segments.push(info);
+    await writeManifest(this.fs, this.paths, this.manifest).catch((err: unknown) => this.warn('could not write the audit manifest (it is rebuilt at the next start)', err));
+    await this.retain();
+  }
+
+  private async retain(): Promise<void> {
+    if (!this.options.retention) return;
+    const now = (this.options.clock ?? (() => new Date()))();
+    await applyRetention(this.fs, this.paths, this.manifest, this.options.retention, now.getTime()).catch((err: unknown) =>
+      this.warn('audit retention failed; nothing more was deleted', err),
+    );
+  }
+
+  /** Writes a last checkpoint (if records were added since the last one), then closes the file. */
   async close(): Promise<void> {
+    if (this.closed) {
+      await this.drain();
+      return;
+    }
+    if (this.timer) clearInterval(this.timer);
+    if (this.options.checkpoints && this.sinceCheckpoint > 0) await this.checkpoint().catch(() => {});
     this.closed = true;
-    await this.idle;
+    await this.drain();
+    await this.mirrorChain;
+    for (const m of this.options.checkpoints?.mirrors ?? []) await m.close().catch(() => {});
     await this.handle.close();
   }
 }

@@ -4,7 +4,21 @@ import { canonicalJson } from './canonical-json.js';
 export const GENESIS_HASH = '0'.repeat(64);
 export const AUDIT_RECORD_VERSION = 1;
 
-/** What a caller hands to the log; the log adds version, seq, time and the chain fields. */
+/** Security event types (docs/audit.md §3). Decisions have the type "decision". */
+export const SECURITY_EVENT_TYPES = [
+  'gate.start',
+  'gate.stop',
+  'config.reload',
+  'keys.reload',
+  'auth.failed',
+  'policy.exception.used',
+  'audit.repaired',
+  'audit.checkpoint',
+  'audit.export',
+] as const;
+export type SecurityEventType = (typeof SECURITY_EVENT_TYPES)[number];
+
+/** What a caller hands to the log; the log adds version, seq, time, clock and the chain fields. */
 export interface AuditEvent {
   /** "decision" for gate decisions; security events get their own types (gate.start, gate.stop, ...). */
   type: string;
@@ -12,20 +26,66 @@ export interface AuditEvent {
   [field: string]: unknown;
 }
 
-export interface AuditRecord extends AuditEvent {
+/** Fields the log adds to every event (docs/audit.md §2). */
+export interface RecordEnvelope {
   v: number;
   seq: number;
+  /** RFC 3339 UTC with milliseconds, from `clock`. */
   time: string;
+  /** Where `time` comes from ("system" = the host clock; operators may name their NTP source). */
+  clock: string;
+  /** Milliseconds since this log was opened by this process, from a monotonic clock. */
+  mono: number;
   prevHash: string;
   hash: string;
 }
 
+export type AuditRecord = AuditEvent & RecordEnvelope;
+
 /** hash = sha256 over the canonical JSON of the record without its own `hash` field. */
-export function recordHash(record: Omit<AuditRecord, 'hash'>): string {
+export function recordHash(record: Omit<AuditRecord, 'hash'> | Record<string, unknown>): string {
   return createHash('sha256').update(canonicalJson(record)).digest('hex');
 }
 
-export function sealRecord(event: AuditEvent, seq: number, prevHash: string, time: Date): AuditRecord {
-  const unsealed = { ...event, v: AUDIT_RECORD_VERSION, seq, time: time.toISOString(), prevHash };
+export interface SealOptions {
+  clock?: string;
+  mono?: number;
+}
+
+/**
+ * Turns an event into a chained record. The event is first reduced to plain JSON (dates become
+ * strings, functions and undefined disappear), so the hash is over exactly what a reader parses.
+ * The envelope fields win over event fields of the same name.
+ */
+export function sealRecord(event: AuditEvent, seq: number, prevHash: string, time: Date, options: SealOptions = {}): AuditRecord {
+  const plain = JSON.parse(JSON.stringify(event)) as AuditEvent;
+  const unsealed = {
+    ...plain,
+    v: AUDIT_RECORD_VERSION,
+    seq,
+    time: time.toISOString(),
+    clock: options.clock ?? 'system',
+    mono: options.mono ?? 0,
+    prevHash,
+  };
   return { ...unsealed, hash: recordHash(unsealed) };
+}
+
+/** The one line a record is stored as: canonical JSON (sorted keys, no spaces) and a newline. */
+export function encodeRecord(record: AuditRecord): string {
+  return `${canonicalJson(record)}\n`;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** Checks the shape every stored record must have; returns what is wrong, or undefined. */
+export function recordShapeProblem(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'the line is not a JSON object';
+  const r = value as Record<string, unknown>;
+  if (typeof r.type !== 'string' || r.type === '') return 'the record has no type';
+  if (!Number.isSafeInteger(r.seq) || (r.seq as number) < 1) return 'the record has no valid seq';
+  if (typeof r.time !== 'string' || Number.isNaN(Date.parse(r.time))) return 'the record has no valid time';
+  if (typeof r.prevHash !== 'string' || !HEX64.test(r.prevHash)) return 'the record has no valid prevHash';
+  if (typeof r.hash !== 'string' || !HEX64.test(r.hash)) return 'the record has no valid hash';
+  return undefined;
 }

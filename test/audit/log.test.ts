@@ -1,36 +1,63 @@
-import { mkdtemp, readFile, writeFile, appendFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile, appendFile, readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/audit/log.js';
 import { GENESIS_HASH, recordHash, type AuditRecord } from '../../src/audit/record.js';
+import { canonicalJson } from '../../src/audit/canonical-json.js';
+import { verifyLog } from '../../src/audit/verify.js';
+import { nodeFileSystem, type AuditFileSystem } from '../../src/audit/writer.js';
+import { decision, keyPair, readRecords } from './helpers.js';
 
 async function tempLog(): Promise<string> {
   return path.join(await mkdtemp(path.join(tmpdir(), 'syncgate-audit-')), 'sub', 'audit.jsonl');
 }
 
-async function readRecords(file: string): Promise<AuditRecord[]> {
-  return (await readFile(file, 'utf8'))
-    .trimEnd()
-    .split('\n')
-    .map((l) => JSON.parse(l) as AuditRecord);
+/** The real file system, with appends that fail (optionally after writing part of the data) while `fail` is set. */
+function faultyFs(state: { fail?: string; partial?: boolean }): AuditFileSystem {
+  return {
+    ...nodeFileSystem,
+    async openAppend(file) {
+      const real = await nodeFileSystem.openAppend(file);
+      return {
+        ...real,
+        append: async (data: Buffer) => {
+          if (state.fail) {
+            if (state.partial) await real.append(data.subarray(0, Math.floor(data.length / 2)));
+            throw Object.assign(new Error(`${state.fail}: injected`), { code: state.fail });
+          }
+          await real.append(data);
+        },
+        sync: () => real.sync(),
+        truncate: (n: number) => real.truncate(n),
+        size: () => real.size(),
+        read: (p: number, l: number) => real.read(p, l),
+        close: () => real.close(),
+      };
+    },
+  };
 }
 
 describe('AuditLog', () => {
-  it('appends hash-chained records with consecutive sequence numbers', async () => {
+  it('appends hash-chained canonical records with consecutive sequence numbers and the clock source', async () => {
     const file = await tempLog();
-    const log = await AuditLog.open(file);
+    const log = await AuditLog.open(file, { clockSource: 'system (chrony)' });
     await log.append({ type: 'decision', decisionId: 'a', outcome: 'allow' });
     await log.append({ type: 'decision', decisionId: 'b', outcome: 'deny' });
     await log.close();
 
+    const text = await readFile(file, 'utf8');
     const records = await readRecords(file);
     expect(records.map((r) => r.seq)).toEqual([1, 2]);
     expect(records[0]!.prevHash).toBe(GENESIS_HASH);
     expect(records[1]!.prevHash).toBe(records[0]!.hash);
-    for (const r of records) {
+    for (const [i, r] of records.entries()) {
       const { hash, ...rest } = r;
       expect(recordHash(rest)).toBe(hash);
+      expect(text.split('\n')[i]).toBe(canonicalJson(r));
+      expect(r.clock).toBe('system (chrony)');
+      expect(typeof r.mono).toBe('number');
+      expect(r.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     }
   });
 
@@ -60,7 +87,28 @@ describe('AuditLog', () => {
     });
   });
 
-  it('refuses to open a log whose last record was edited', async () => {
+  it('keeps secret values out: delivered secrets are reduced to namespace/name/keys', async () => {
+    const file = await tempLog();
+    const log = await AuditLog.open(file);
+    await log.append(
+      decision(1, {
+        secrets: [
+          { apiVersion: 'v1', kind: 'Secret', metadata: { namespace: 'pay', name: 'db' }, data: { password: 'aHVudGVyMg==' }, stringData: { token: 'hunter2' } },
+          { namespace: 'pay', name: 'api', keys: ['b', 'a'], value: 'hunter2' },
+        ],
+      }),
+    );
+    await log.close();
+    const text = await readFile(file, 'utf8');
+    expect(text).not.toContain('hunter2');
+    expect(text).not.toContain('aHVudGVyMg');
+    expect((await readRecords(file))[0]!.secrets).toEqual([
+      { namespace: 'pay', name: 'db', keys: ['password'] },
+      { namespace: 'pay', name: 'api', keys: ['a', 'b'] },
+    ]);
+  });
+
+  it('refuses to open a log whose last complete record was edited', async () => {
     const file = await tempLog();
     const log = await AuditLog.open(file);
     await log.append({ type: 'decision', decisionId: 'a', outcome: 'deny' });
@@ -70,13 +118,36 @@ describe('AuditLog', () => {
     await expect(AuditLog.open(file)).rejects.toMatchObject({ code: 'AUDIT_LOG_CORRUPT' });
   });
 
-  it('refuses to open a log with a torn last line', async () => {
+  it('repairs a torn last line: cuts it off, records audit.repaired, and the chain continues and verifies', async () => {
     const file = await tempLog();
     const log = await AuditLog.open(file);
-    await log.append({ type: 'decision', decisionId: 'a' });
+    const r1 = await log.append({ type: 'decision', decisionId: 'a' });
     await log.close();
-    await appendFile(file, '{"type":"decision","seq":2');
-    await expect(AuditLog.open(file)).rejects.toMatchObject({ code: 'AUDIT_LOG_TORN' });
+    const torn = '{"type":"decision","seq":2';
+    await appendFile(file, torn);
+
+    const reopened = await AuditLog.open(file);
+    expect(reopened.repaired).toMatchObject({ truncatedBytes: torn.length, keptSeq: 1, keptHash: r1.hash });
+    const r3 = await reopened.append({ type: 'decision', decisionId: 'b' });
+    await reopened.close();
+    const records = await readRecords(file);
+    expect(records.map((r) => r.type)).toEqual(['decision', 'audit.repaired', 'decision']);
+    expect(records[1]).toMatchObject({ seq: 2, prevHash: r1.hash, truncatedBytes: torn.length, keptSeq: 1 });
+    expect(r3.seq).toBe(3);
+    expect((await readFile(file, 'utf8')).includes(torn)).toBe(false);
+    expect((await verifyLog(file)).valid).toBe(true);
+  });
+
+  it('repairs a file that holds only a torn first line', async () => {
+    const file = await tempLog();
+    const log = await AuditLog.open(file);
+    await log.close();
+    await writeFile(file, '{"type":"deci');
+    const reopened = await AuditLog.open(file);
+    await reopened.close();
+    const records = await readRecords(file);
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ type: 'audit.repaired', seq: 1, prevHash: GENESIS_HASH, truncatedBytes: 13 });
   });
 
   it('rejects appends after close and reports an unopenable path', async () => {
@@ -86,5 +157,113 @@ describe('AuditLog', () => {
     await expect(log.append({ type: 'decision' })).rejects.toMatchObject({ code: 'AUDIT_CLOSED' });
     // A directory path that runs through a regular file cannot be created.
     await expect(AuditLog.open(path.join(file, 'nested', 'audit.jsonl'))).rejects.toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
+  });
+
+  it('fails a write with AUDIT_WRITE_FAILED and the errno, cuts back a partial write, and recovers when the fault clears', async () => {
+    const file = await tempLog();
+    const state: { fail?: string; partial?: boolean } = {};
+    const log = await AuditLog.open(file, { fs: faultyFs(state) });
+    const r1 = await log.append(decision(1));
+    state.fail = 'ENOSPC';
+    state.partial = true;
+    const failed = await Promise.allSettled([log.append(decision(2)), log.append(decision(3))]);
+    for (const f of failed) {
+      expect(f.status).toBe('rejected');
+      const err = (f as PromiseRejectedResult).reason as { code: string; errno: string; message: string };
+      expect(err.code).toBe('AUDIT_WRITE_FAILED');
+      expect(err.errno).toBe('ENOSPC');
+      expect(err.message).toContain('ENOSPC');
+    }
+    expect(log.lastSeq).toBe(1);
+    // Nothing of the failed group is left in the file.
+    expect(await readRecords(file)).toHaveLength(1);
+    state.fail = undefined;
+    const r2 = await log.append(decision(4));
+    await log.close();
+    expect(r2).toMatchObject({ seq: 2, prevHash: r1.hash, decisionId: 'd-4' });
+    expect((await verifyLog(file)).valid).toBe(true);
+  });
+
+  it('rotates by size with the chain continuing across files, and reopens after rotation', async () => {
+    const file = await tempLog();
+    const log = await AuditLog.open(file, { rotation: { maxBytes: 2000 } });
+    for (let i = 1; i <= 30; i++) await log.append(decision(i));
+    await log.close();
+    const names = (await readdir(path.dirname(file))).sort();
+    const segments = names.filter((n) => /^audit\.\d{12}\.jsonl$/.test(n));
+    expect(segments.length).toBeGreaterThan(3);
+    expect(names).toContain('audit.manifest.json');
+    for (const s of segments) expect((await stat(path.join(path.dirname(file), s))).size).toBeLessThanOrEqual(2000);
+    // The first record of each file continues from the last record of the one before it.
+    const all: AuditRecord[] = [];
+    for (const s of [...segments, 'audit.jsonl']) all.push(...(await readRecords(path.join(path.dirname(file), s))));
+    expect(all.map((r) => r.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    all.forEach((r, i) => i > 0 && expect(r.prevHash).toBe(all[i - 1]!.hash));
+    const reopened = await AuditLog.open(file, { rotation: { maxBytes: 2000 } });
+    expect(reopened.lastSeq).toBe(30);
+    await reopened.close();
+    const report = await verifyLog(file);
+    expect(report).toMatchObject({ valid: true, records: 30, lastSeq: 30 });
+  });
+
+  it('rotates by time (the active file’s first record older than maxAge)', async () => {
+    const file = await tempLog();
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const log = await AuditLog.open(file, { clock: () => new Date(now), rotation: { maxAgeMs: 3_600_000 } });
+    await log.append(decision(1));
+    now += 1_000;
+    await log.append(decision(2));
+    now += 3_600_000;
+    await log.append(decision(3));
+    await log.close();
+    expect(await readdir(path.dirname(file))).toContain('audit.000000000001.jsonl');
+    expect((await readRecords(path.join(path.dirname(file), 'audit.000000000001.jsonl'))).map((r) => r.seq)).toEqual([1, 2]);
+    expect((await readRecords(file)).map((r) => r.seq)).toEqual([3]);
+  });
+
+  it('picks up a segment renamed just before a crash (not yet in the manifest)', async () => {
+    const file = await tempLog();
+    const log = await AuditLog.open(file);
+    for (let i = 1; i <= 3; i++) await log.append(decision(i));
+    await log.close();
+    const { rename } = await import('node:fs/promises');
+    await rename(file, path.join(path.dirname(file), 'audit.000000000001.jsonl'));
+    const reopened = await AuditLog.open(file);
+    const r = await reopened.append(decision(4));
+    await reopened.close();
+    expect(r.seq).toBe(4);
+    const manifest = JSON.parse(await readFile(path.join(path.dirname(file), 'audit.manifest.json'), 'utf8')) as { segments: Array<{ lastSeq: number }> };
+    expect(manifest.segments.map((s) => s.lastSeq)).toEqual([3]);
+    expect((await verifyLog(file)).valid).toBe(true);
+  });
+
+  it('writes signed checkpoints every N records and on close, and mirrors them', async () => {
+    const file = await tempLog();
+    const { privateKey, publicKey } = keyPair();
+    const mirrored: unknown[] = [];
+    const log = await AuditLog.open(file, {
+      checkpoints: { key: privateKey, everyRecords: 5, everyMs: 0, mirrors: [{ write: async (c) => void mirrored.push(c), close: async () => {} }] },
+    });
+    for (let i = 1; i <= 12; i++) await log.append(decision(i));
+    await log.close();
+    const records = await readRecords(file);
+    const cps = records.filter((r) => r.type === 'audit.checkpoint');
+    // after 5 and 10 decisions, and one at close for the last 2
+    expect(cps.map((c) => (c.checkpoint as { seq: number }).seq)).toEqual([5, 11, 14]);
+    for (const c of cps) expect((c.checkpoint as { head: string }).head).toBe(c.prevHash);
+    expect(mirrored).toEqual(cps.map((c) => c.checkpoint));
+    const report = await verifyLog(file, { publicKey });
+    expect(report).toMatchObject({ valid: true, checkpoints: { count: 3, signaturesChecked: true, lastSeq: 14 }, uncheckpointed: 0 });
+  });
+
+  it('writes a checkpoint on the timer while records arrive', async () => {
+    const file = await tempLog();
+    const { privateKey } = keyPair();
+    const log = await AuditLog.open(file, { checkpoints: { key: privateKey, everyRecords: 1000, everyMs: 50 } });
+    await log.append(decision(1));
+    await new Promise((r) => setTimeout(r, 200));
+    const types = (await readRecords(file)).map((r) => r.type);
+    await log.close();
+    expect(types).toEqual(['decision', 'audit.checkpoint']);
   });
 });
