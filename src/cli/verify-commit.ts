@@ -1,12 +1,13 @@
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import type { TrustConfig } from '../config/trust.js';
 import { InputError } from '../errors.js';
 import { computeObjectId, formatForHexLength } from '../git/object-id.js';
 import { GitRepository } from '../git/repository.js';
-import { loadKeyring } from '../signatures/keyring.js';
-import { SignatureVerifier, type VerificationResult } from '../signatures/verify.js';
+import { loadTrustMaterial } from '../gate/trust-material.js';
+import type { SignatureVerifier, VerificationResult } from '../signatures/verify.js';
 import { EXIT_FAIL, EXIT_OK } from './exit-codes.js';
 import { ProgressBar } from './progress.js';
 
@@ -20,6 +21,9 @@ interface Options {
   config?: string;
   repository?: string;
   output: string;
+  trustedRoot?: string;
+  identity?: string[];
+  rekorUrl?: string;
 }
 
 /** The JSON shape of one result (issue contract: verified, revision, method, signer, reason). */
@@ -28,19 +32,61 @@ export interface VerifyCommitOutput {
   revision: string;
   type: 'commit' | 'tag';
   method: string | null;
-  signer: { fingerprint: string; primaryFingerprint?: string; keyId?: string; userIds?: string[]; signedAt?: string } | null;
+  signer: { fingerprint: string; primaryFingerprint?: string; keyId?: string; userIds?: string[]; signedAt?: string } | GitsignSignerOutput | null;
   reason: { code: string; message: string } | null;
+}
+
+/** The signer of a verified gitsign signature. */
+export interface GitsignSignerOutput {
+  issuer: string;
+  subject: string;
+  rekorLogIndex: string;
+  integratedTime: string;
+  certificateFingerprint: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+/** `--identity ISSUER=SUBJECT_REGEX`, split at the first "=" (issuer URLs have none; the regex may). */
+function parseIdentity(value: string): { issuer: string; subjectRegex: string } {
+  const at = value.indexOf('=');
+  if (at <= 0 || at === value.length - 1) throw new InputError('USAGE', `--identity must be ISSUER=SUBJECT_REGEX, not ${JSON.stringify(value)}`);
+  const subjectRegex = value.slice(at + 1);
+  try {
+    new RegExp(subjectRegex, 'u');
+  } catch {
+    throw new InputError('USAGE', `--identity: ${JSON.stringify(subjectRegex)} is not a valid regular expression`);
+  }
+  return { issuer: value.slice(0, at), subjectRegex };
+}
+
+/** --trusted-root / --rekor-url / --identity on top of the trust material. */
+function withGitsign(trust: TrustConfig, opts: Options): TrustConfig {
+  const out: TrustConfig = { ...trust };
+  if (opts.trustedRoot !== undefined) out.trustedRoot = path.resolve(opts.trustedRoot);
+  if (opts.rekorUrl !== undefined) {
+    if (!/^https?:\/\//.test(opts.rekorUrl) || !URL.canParse(opts.rekorUrl)) throw new InputError('USAGE', '--rekor-url must be an http(s) URL');
+    out.rekorUrl = opts.rekorUrl;
+  }
+  return out;
+}
+
 async function trustFrom(opts: Options): Promise<TrustConfig> {
   if (opts.config !== undefined) {
+    if (opts.identity) throw new InputError('USAGE', '--identity cannot be combined with --config: put gitsign identities in the trust rules');
     const { config } = await loadConfig(opts.config, opts.keyring ? { keyrings: opts.keyring } : {});
-    return config.trust;
+    return withGitsign(config.trust, opts);
   }
+  if (opts.trustedRoot !== undefined) {
+    const identities = (opts.identity ?? []).map(parseIdentity);
+    if (identities.length === 0) throw new InputError('USAGE', '--trusted-root needs at least one --identity ISSUER=SUBJECT_REGEX');
+    const keyrings = opts.keyring ?? [];
+    const rule = { repositories: ['**'], openpgp: { fingerprints: [], anyTrustedKey: keyrings.length > 0, allowSha1: [], allowDsa: [] }, gitsign: { identities, requireCommitterMatch: false } };
+    return withGitsign({ keyrings, rules: [rule] }, opts);
+  }
+  if (opts.identity || opts.rekorUrl !== undefined) throw new InputError('USAGE', '--identity and --rekor-url need --trusted-root FILE');
   if (!opts.keyring || opts.keyring.length === 0) {
-    throw new InputError('NO_TRUST_MATERIAL', 'no trust material: give --keyring FILE (repeatable) or --config FILE');
+    throw new InputError('NO_TRUST_MATERIAL', 'no trust material: give --keyring FILE (repeatable), --trusted-root FILE or --config FILE');
   }
   // With bare keyrings, every key in them may sign (like gpg with imported keys, but strict).
   return {
@@ -57,7 +103,15 @@ function toOutput(result: VerificationResult, type: 'commit' | 'tag', revision?:
     type,
     method: result.method,
     signer:
-      result.verified && s
+      result.verified && s?.gitsign
+        ? {
+            issuer: s.gitsign.issuer,
+            subject: s.gitsign.subject,
+            rekorLogIndex: s.gitsign.rekorLogIndex,
+            integratedTime: s.gitsign.integratedTime,
+            certificateFingerprint: s.gitsign.certificateFingerprint,
+          }
+        : result.verified && s
         ? {
             fingerprint: s.fingerprint,
             ...(s.primaryFingerprint ? { primaryFingerprint: s.primaryFingerprint } : {}),
@@ -71,7 +125,10 @@ function toOutput(result: VerificationResult, type: 'commit' | 'tag', revision?:
 }
 
 function textLine(o: VerifyCommitOutput): string {
-  if (o.verified && o.signer) {
+  if (o.verified && o.signer && 'subject' in o.signer) {
+    return `verified ${o.type} ${o.revision} (${o.method}) signed by ${o.signer.subject} (issuer ${o.signer.issuer}), Rekor entry ${o.signer.rekorLogIndex} at ${o.signer.integratedTime}`;
+  }
+  if (o.verified && o.signer && 'fingerprint' in o.signer) {
     const who = o.signer.userIds?.[0] ? ` "${o.signer.userIds[0]}"` : '';
     return `verified ${o.type} ${o.revision} (${o.method}) signed by ${o.signer.fingerprint}${who}${o.signer.signedAt ? ` at ${o.signer.signedAt}` : ''}`;
   }
@@ -133,12 +190,15 @@ export function registerVerifyCommit(program: Command): void {
     .option('--keyring <file>', 'OpenPGP key file to trust (repeatable)', collect)
     .option('--config <file>', 'take the trust policy from a syncgate configuration file')
     .option('--repository <url>', 'repository URL that selects the trust rule')
+    .option('--trusted-root <file>', 'Sigstore trusted_root.json for gitsign signatures (pinned, offline)')
+    .option('--identity <issuer=subjectRegex>', 'gitsign identity allowed to sign: OIDC issuer exactly, subject by an anchored regex (repeatable)', collect)
+    .option('--rekor-url <url>', 'Rekor server to look up default-mode (online) gitsign commits')
     .option('--output <format>', 'text or json', 'text')
     .action(async (rev: string, opts: Options) => {
       if (opts.output !== 'text' && opts.output !== 'json') throw new InputError('USAGE', `--output must be text or json, not ${opts.output}`);
       if (opts.object !== undefined && opts.range !== undefined) throw new InputError('USAGE', '--object and --range cannot be combined');
       const trust = await trustFrom(opts);
-      const verifier = new SignatureVerifier({ keyring: await loadKeyring(trust.keyrings), trust });
+      const verifier = await loadTrustMaterial(trust);
 
       const outputs = opts.object !== undefined ? [await verifyFile(verifier, opts)] : await verifyInRepo(verifier, opts, rev);
       // An empty range has nothing unverified in it; it is reported as such.

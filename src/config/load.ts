@@ -36,7 +36,7 @@ function resolvePaths(config: Config, baseDir: string): Config {
   const abs = (p: string) => (path.isAbsolute(p) ? p : path.resolve(baseDir, p));
   return {
     ...config,
-    trust: { ...config.trust, keyrings: config.trust.keyrings.map(abs) },
+    trust: { ...config.trust, keyrings: config.trust.keyrings.map(abs), ...(config.trust.trustedRoot ? { trustedRoot: abs(config.trust.trustedRoot) } : {}) },
     ...(config.admission ? { admission: { ...config.admission, certFile: abs(config.admission.certFile), keyFile: abs(config.admission.keyFile) } } : {}),
     policies: { ...config.policies, paths: config.policies.paths.map(abs), exceptions: config.policies.exceptions.map(abs) },
     audit: {

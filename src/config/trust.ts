@@ -5,6 +5,36 @@ const fingerprint = z
   .transform((s) => s.replace(/\s+/g, '').toUpperCase())
   .pipe(z.string().regex(/^([0-9A-F]{40}|[0-9A-F]{64})$/, 'must be a full OpenPGP fingerprint (40 or 64 hex digits); short key ids are not accepted'));
 
+function compiles(pattern: string): boolean {
+  try {
+    new RegExp(`^(?:${pattern})$`, 'u');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * One allowed Sigstore (gitsign) identity: the OIDC issuer exactly, and the certificate subject
+ * (email or URI SAN) exactly (`subject`) or by a regex that is always anchored (`subjectRegex`).
+ */
+export const gitsignIdentitySchema = z
+  .object({
+    issuer: z.string().min(1),
+    subject: z.string().min(1).optional(),
+    subjectRegex: z.string().min(1).refine(compiles, 'must be a valid regular expression').optional(),
+  })
+  .strict()
+  .refine((i) => (i.subject === undefined) !== (i.subjectRegex === undefined), 'give exactly one of subject or subjectRegex');
+
+/** gitsign signers of one rule; requireCommitterMatch: the SAN email must be the committer's (tagger's). */
+export const gitsignRuleSchema = z
+  .object({
+    identities: z.array(gitsignIdentitySchema).default([]),
+    requireCommitterMatch: z.boolean().default(false),
+  })
+  .strict();
+
 /**
  * One trust rule: which keys may sign the repositories matching `repositories` (globs over the
  * normalised repository, e.g. `github.com/acme/*`; `**` matches every repository, including a
@@ -25,6 +55,8 @@ export const trustRuleSchema = z
       })
       .strict()
       .default({ fingerprints: [], anyTrustedKey: false, allowSha1: [], allowDsa: [] }),
+    /** gitsign (Sigstore keyless) signers; a rule without it admits no gitsign signature. */
+    gitsign: gitsignRuleSchema.optional(),
   })
   .strict();
 
@@ -32,9 +64,15 @@ export const trustSchema = z
   .object({
     /** OpenPGP key files (every armor block of each is read). */
     keyrings: z.array(z.string().min(1)).default([]),
+    /** Sigstore trusted_root.json (pinned; reloaded when it changes) for gitsign signatures. */
+    trustedRoot: z.string().min(1).optional(),
+    /** Rekor server queried for default-mode gitsign commits (no embedded entry); none: they are denied. */
+    rekorUrl: z.url({ protocol: /^https?$/ }).optional(),
     rules: z.array(trustRuleSchema).default([]),
   })
   .strict();
 
 export type TrustRuleConfig = z.infer<typeof trustRuleSchema>;
 export type TrustConfig = z.infer<typeof trustSchema>;
+export type GitsignIdentityConfig = z.infer<typeof gitsignIdentitySchema>;
+export type GitsignRuleConfig = z.infer<typeof gitsignRuleSchema>;

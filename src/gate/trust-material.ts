@@ -1,9 +1,26 @@
 import type { TrustConfig } from '../config/trust.js';
+import { gitsignFromTrust } from '../signatures/gitsign/index.js';
+import type { TrustedRootReload, TrustedRootStore } from '../signatures/gitsign/index.js';
 import { loadKeyring } from '../signatures/keyring.js';
 import { SignatureVerifier } from '../signatures/verify.js';
 
-/** Loads the keyrings named in the trust configuration and builds the verifier over them. */
+const trustedRoots = new WeakMap<SignatureVerifier, TrustedRootStore>();
+
+/** Loads the keyrings (and the Sigstore trusted root) named in the trust configuration and builds the verifier over them. */
 export async function loadTrustMaterial(trust: TrustConfig): Promise<SignatureVerifier> {
   const keyring = await loadKeyring(trust.keyrings);
-  return new SignatureVerifier({ keyring, trust });
+  const gitsign = await gitsignFromTrust(trust);
+  const verifier = new SignatureVerifier({ keyring, trust, methods: [gitsign.verifier] });
+  if (gitsign.store) trustedRoots.set(verifier, gitsign.store);
+  return verifier;
+}
+
+/**
+ * Rereads trust.trustedRoot for a verifier built by loadTrustMaterial (call it on a timer or a file
+ * watch). A changed, valid root is used from the next decision on and the verifier's cached
+ * outcomes are dropped; a bad one keeps the last good root and comes back as status
+ * "kept-last-good" with its error. undefined when the verifier has no trusted root. Never throws.
+ */
+export async function reloadTrustedRoot(verifier: SignatureVerifier): Promise<TrustedRootReload | undefined> {
+  return trustedRoots.get(verifier)?.reload();
 }

@@ -22,6 +22,8 @@ export interface CryptoOutcome {
   method: SignatureMethod;
   /** A failure decided before the algorithm policy (framing, legacy packet, unknown key). */
   early?: Reason;
+  /** A failure that may pass (e.g. a Rekor lookup that timed out): never cached. */
+  transient?: boolean;
   /** Algorithm facts the policy judges (WEAK_HASH, WEAK_ALGORITHM) before `late`. */
   weakHash?: WeakFact;
   weakAlgorithm?: WeakFact;
@@ -45,4 +47,6 @@ export interface MethodInput {
 export interface MethodVerifier {
   readonly method: SignatureMethod;
   verify(input: MethodInput): Promise<CryptoOutcome>;
+  /** Called when the method's trust material changes (e.g. a reloaded trusted root): cached outcomes are stale. */
+  onChange?(listener: () => void): void;
 }

@@ -6,6 +6,7 @@ import picomatch from 'picomatch';
 import type { TrustConfig, TrustRuleConfig } from '../config/trust.js';
 import { trustRuleSchema } from '../config/trust.js';
 import { ConfigError, InputError } from '../errors.js';
+import { authorizeGitsign } from './gitsign/policy.js';
 import type { SignatureReasonCode, SignerEvidence } from './types.js';
 
 const DEFAULT_PORTS: Record<string, string> = { https: '443', http: '80', ssh: '22', 'git+ssh': '22', 'ssh+git': '22', git: '9418' };
@@ -115,6 +116,9 @@ export class TrustPolicy {
 
   /** KEY_NOT_ALLOWED unless the signing key or its primary key is allowed by the matched rule. */
   authorize(match: RuleMatch, signer: SignerEvidence): PolicyDenial | undefined {
+    if (signer.method === 'gitsign' && signer.gitsign && match.rule.gitsign) {
+      return authorizeGitsign(match.rule.gitsign, signer.gitsign, `${match.repository ?? '(no repository)'} (trust rule ${match.index})`);
+    }
     if (signer.method !== 'openpgp') {
       return { code: 'KEY_NOT_ALLOWED', message: `trust rule ${match.index} has no ${signer.method} signers` };
     }

@@ -25,6 +25,31 @@ export const SIGNATURE_REASON_CODES = [
   'NO_TRUST_RULE',
   'INVALID_REPOSITORY',
   'UNSUPPORTED_SIGNATURE',
+  // gitsign (CMS + Sigstore), in check order; see src/signatures/gitsign/
+  'TRUSTED_ROOT_MISSING',
+  'TRUSTED_ROOT_INVALID',
+  'TRUSTED_ROOT_NO_REKOR_KEYS',
+  'TRUSTED_ROOT_NO_CT_KEYS',
+  'CMS_MALFORMED',
+  'CMS_UNSUPPORTED_ALGORITHM',
+  'CMS_MULTIPLE_SIGNERS',
+  'CMS_SIGNER_CERT_MISSING',
+  'CMS_EXTRA_CERT_UNCHAINED',
+  'CMS_DIGEST_MISMATCH',
+  'REKOR_ENTRY_MALFORMED',
+  'REKOR_ENTRY_MISSING',
+  'REKOR_LOOKUP_FAILED',
+  'REKOR_ENTRY_MISMATCH',
+  'REKOR_LOG_UNKNOWN',
+  'REKOR_SET_INVALID',
+  'REKOR_CHECKPOINT_INVALID',
+  'REKOR_INCLUSION_PROOF_INVALID',
+  'TIMESTAMP_INVALID',
+  'CERT_NOT_VALID_AT_REKOR_TIME',
+  'CERT_CHAIN_INVALID',
+  'SCT_INVALID',
+  'IDENTITY_NOT_ALLOWED',
+  'COMMITTER_MISMATCH',
   // anything unexpected during verification (fail closed)
   'VERIFICATION_ERROR',
 ] as const;
@@ -46,4 +71,30 @@ export interface SignerEvidence {
   hashAlgorithm?: string;
   /** Public key algorithm, e.g. "rsaEncryptSign", "eddsaLegacy". */
   publicKeyAlgorithm?: string;
+  /** gitsign: the Fulcio identity and the Rekor evidence (fingerprint = SHA-256 of the leaf certificate). */
+  gitsign?: GitsignEvidence;
+}
+
+/** What a verified gitsign signature proves (src/signatures/gitsign/). */
+export interface GitsignEvidence {
+  /** OIDC issuer (Fulcio extension 1.3.6.1.4.1.57264.1.8, else 1.1). */
+  issuer: string;
+  /** The certificate's SAN: an email address or a URI. */
+  subject: string;
+  subjectType: 'email' | 'uri';
+  /** Rekor global log index (decimal string) and the SET-verified integrated time (ISO 8601). */
+  rekorLogIndex: string;
+  integratedTime: string;
+  rekorLogId: string;
+  /** Where the Rekor entry came from: embedded in the signature (offline mode) or looked up. */
+  rekorSource: 'embedded' | 'lookup';
+  /** SHA-256 of the leaf certificate DER, lower-case hex. */
+  certificateFingerprint: string;
+  certificateSerial: string;
+  /** SHA-256 of the trusted_root.json the signature was verified against. */
+  trustedRootDigest: string;
+  /** The signer's own (untrusted) CMS signingTime. */
+  cmsSigningTime: string;
+  /** Whether the SAN email equals the committer's (tagger's) email, byte for byte after lower-casing. */
+  committerEmailMatch: boolean;
 }

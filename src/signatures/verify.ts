@@ -87,7 +87,10 @@ export class SignatureVerifier {
   constructor(options: SignatureVerifierOptions) {
     this.policy = options.trust instanceof TrustPolicy ? options.trust : TrustPolicy.fromConfig(options.trust);
     this.cacheLimit = options.cacheSize ?? 10_000;
-    for (const m of [new OpenPgpVerifier(options.keyring), ...(options.methods ?? [])]) this.methods.set(m.method, m);
+    for (const m of [new OpenPgpVerifier(options.keyring), ...(options.methods ?? [])] as MethodVerifier[]) {
+      this.methods.set(m.method, m);
+      m.onChange?.(() => this.clearCache());
+    }
   }
 
   get cachedObjects(): number {
@@ -125,7 +128,7 @@ export class SignatureVerifier {
     if (pending) return pending;
     const run = this.runCheck(raw, kind)
       .then((check) => {
-        if (this.cacheLimit > 0) {
+        if (this.cacheLimit > 0 && !check.outcome?.transient) {
           this.cache.set(key, check);
           if (this.cache.size > this.cacheLimit) this.cache.delete(this.cache.keys().next().value as string);
         }

@@ -1,0 +1,11 @@
+/** The typed error every gitsign step throws; its code is a stable SignatureReasonCode. */
+import { SignatureError } from '../../errors.js';
+import type { SignatureReasonCode } from '../types.js';
+
+export class GitsignError extends SignatureError {
+  declare readonly code: SignatureReasonCode;
+
+  constructor(code: SignatureReasonCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, undefined, options);
+  }
+}
