@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { SyncgateError } from '../errors.js';
+import { registerArgocd } from './argocd.js';
 import { EXIT_USAGE } from './exit-codes.js';
 import { registerPolicy } from './policy.js';
 import { registerServe } from './serve.js';
@@ -15,6 +16,7 @@ const program = new Command('syncgate')
 registerServe(program);
 registerVerifyCommit(program);
 registerPolicy(program);
+registerArgocd(program);
 
 try {
   await program.parseAsync(process.argv);
