@@ -33,6 +33,7 @@ export interface ArmorOptions {
 const LABELS = Object.keys(ARMOR_METHODS) as ArmorLabel[];
 const ARMOR_HEADER_KEYS = new Set(['Version', 'Comment', 'MessageID', 'Hash', 'Charset']);
 const MAX_LINE = 76;
+const SSH_LINE = 70;
 
 function malformed(message: string): SignatureError {
   return new SignatureError('MALFORMED_SIGNATURE', message);
@@ -109,6 +110,12 @@ export function parseArmor(text: string, options: ArmorOptions = {}): ArmorBlock
   body.forEach((line, j) => {
     if (line.length === 0 || line.length > MAX_LINE || !/^[A-Za-z0-9+/=]+$/.test(line)) throw malformed(`armor body line ${i + j + 1} is not a base64 line`);
   });
+  if (label === 'SSH SIGNATURE') {
+    // ssh-keygen's armor is the only form: 70 columns, last line 1-70 (one signature, one text).
+    body.forEach((line, j) => {
+      if (j < body.length - 1 ? line.length !== SSH_LINE : line.length > SSH_LINE) throw malformed(`SSH armor body line ${i + j + 1} is not wrapped at ${SSH_LINE} columns as ssh-keygen writes it`);
+    });
+  }
   const data = decodeBase64Strict(body.join(''));
   if (checksum !== undefined) {
     const expected = Buffer.from(checksum.slice(1), 'base64');

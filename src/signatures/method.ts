@@ -3,6 +3,7 @@
  * verifier does the cryptography only; the algorithm policy, time checks against "now" and the
  * trust policy are applied by verify.ts, so one cached outcome can serve every repository.
  */
+import type { TrustRuleConfig } from '../config/trust.js';
 import type { ParsedObject } from '../git/object.js';
 import type { ArmorBlock } from './armor.js';
 import type { SignatureMethod, SignatureReasonCode, SignerEvidence } from './types.js';
@@ -36,6 +37,24 @@ export interface CryptoOutcome {
   /** Signature creation and expiry times, re-checked against "now" on every call. */
   signedAt?: Date;
   expiresAt?: Date;
+  /**
+   * Method-specific checks that depend on the repository's trust rule or on "now" (SSH: the
+   * principal and the allowed_signers validity windows). verify.ts runs it on every call, after the
+   * algorithm policy and `late`, before the generic time checks; it may complete the signer.
+   */
+  finish?(context: FinishContext): FinishResult;
+}
+
+/** What `CryptoOutcome.finish` sees: the matched trust rule (none when no rule matched) and "now". */
+export interface FinishContext {
+  rule?: TrustRuleConfig;
+  now: Date;
+}
+
+export interface FinishResult {
+  reason?: Reason;
+  /** The signer evidence completed by the per-call checks (e.g. the SSH principal). */
+  signer?: SignerEvidence;
 }
 
 export interface MethodInput {

@@ -7,6 +7,7 @@ import type { TrustConfig, TrustRuleConfig } from '../config/trust.js';
 import { trustRuleSchema } from '../config/trust.js';
 import { ConfigError, InputError } from '../errors.js';
 import { authorizeGitsign } from './gitsign/policy.js';
+import { matchPatternList } from './ssh/patterns.js';
 import type { SignatureReasonCode, SignerEvidence } from './types.js';
 
 const DEFAULT_PORTS: Record<string, string> = { https: '443', http: '80', ssh: '22', 'git+ssh': '22', 'ssh+git': '22', git: '9418' };
@@ -116,6 +117,7 @@ export class TrustPolicy {
 
   /** KEY_NOT_ALLOWED unless the signing key or its primary key is allowed by the matched rule. */
   authorize(match: RuleMatch, signer: SignerEvidence): PolicyDenial | undefined {
+    if (signer.method === 'ssh') return authorizeSsh(match, signer);
     if (signer.method === 'gitsign' && signer.gitsign && match.rule.gitsign) {
       return authorizeGitsign(match.rule.gitsign, signer.gitsign, `${match.repository ?? '(no repository)'} (trust rule ${match.index})`);
     }
@@ -130,6 +132,20 @@ export class TrustPolicy {
     const key = signer.primaryFingerprint && signer.primaryFingerprint !== signer.fingerprint ? `${signer.fingerprint} (primary ${signer.primaryFingerprint})` : signer.fingerprint;
     return { code: 'KEY_NOT_ALLOWED', message: `key ${key} is trusted but not allowed to sign ${where} (trust rule ${match.index})` };
   }
+}
+
+/**
+ * SSH: the signer is already admitted by allowed_signers (and, by default, bound to the committer's
+ * e-mail); the rule says which principals may sign its repositories.
+ */
+function authorizeSsh(match: RuleMatch, signer: SignerEvidence): PolicyDenial | undefined {
+  const rule = match.rule.ssh;
+  if (!rule) return { code: 'KEY_NOT_ALLOWED', message: `trust rule ${match.index} has no ssh signers` };
+  if (rule.anyAllowedSigner) return undefined;
+  const principal = signer.ssh?.principal;
+  if (principal !== undefined && rule.principals.length > 0 && matchPatternList(principal, rule.principals.join(',')) === 1) return undefined;
+  const where = match.repository ?? '(no repository)';
+  return { code: 'KEY_NOT_ALLOWED', message: `SSH signer ${principal ?? '(no principal)'} (key ${signer.fingerprint}) is an allowed signer but not allowed to sign ${where} (trust rule ${match.index})` };
 }
 
 export function isRuleMatch(value: RuleMatch | PolicyDenial): value is RuleMatch {

@@ -71,6 +71,8 @@ export interface SignerEvidence {
   hashAlgorithm?: string;
   /** Public key algorithm, e.g. "rsaEncryptSign", "eddsaLegacy". */
   publicKeyAlgorithm?: string;
+  /** SSH: what the SSHSIG signature, its key and allowed_signers entry prove (fingerprint = "SHA256:..."). */
+  ssh?: SshEvidence;
   /** gitsign: the Fulcio identity and the Rekor evidence (fingerprint = SHA-256 of the leaf certificate). */
   gitsign?: GitsignEvidence;
 }
@@ -97,4 +99,34 @@ export interface GitsignEvidence {
   cmsSigningTime: string;
   /** Whether the SAN email equals the committer's (tagger's) email, byte for byte after lower-casing. */
   committerEmailMatch: boolean;
+}
+
+/** What a verified SSH signature proves (src/signatures/ssh/). */
+export interface SshEvidence {
+  /** Key type as in the signature: "ssh-ed25519", "sk-ssh-ed25519@openssh.com", "ssh-ed25519-cert-v01@openssh.com"... */
+  keyType: string;
+  /** Signature type, e.g. "rsa-sha2-512" for an ssh-rsa key. */
+  signatureType: string;
+  namespace: string;
+  /** SSHSIG hash algorithm: "sha256" or "sha512". */
+  hashAlgorithm: string;
+  /** The principal the allowed_signers entry admitted (by default the committer's or tagger's e-mail). */
+  principal?: string;
+  /** Which allowed_signers entry admitted the key ("file:line"). */
+  allowedBy?: string;
+  /** FIDO (sk-*) keys: the authenticator flags byte (0x01 user presence, 0x04 user verification), counter and application. */
+  flags?: number;
+  counter?: number;
+  application?: string;
+  /** OpenSSH certificates: the certificate's identity and the CA that signed it. */
+  certificate?: {
+    keyId: string;
+    serial: string;
+    principals: string[];
+    caFingerprint: string;
+    caKeyType: string;
+    validAfter: string;
+    /** null: valid forever. */
+    validBefore: string | null;
+  };
 }

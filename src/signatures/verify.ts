@@ -174,7 +174,7 @@ export class SignatureVerifier {
     if (!outcome) return deny({ code: 'VERIFICATION_ERROR', message: 'no verification outcome' });
     if (outcome.early) return deny(outcome.early);
 
-    const signer = outcome.signer;
+    let signer = outcome.signer;
     const match = this.policy.match(request.repository);
     const fingerprints = outcome.keyFingerprints ?? [];
     const who = fingerprints[0] ? ` by key ${fingerprints[0]}` : '';
@@ -189,6 +189,12 @@ export class SignatureVerifier {
 
     const now = request.now ?? new Date();
     if (Number.isNaN(now.getTime())) return deny({ code: 'VERIFICATION_ERROR', message: 'invalid evaluation time' }, signer);
+    if (outcome.finish) {
+      // Method checks that depend on the rule and on now (SSH: principal, validity windows).
+      const finished = outcome.finish({ ...(isRuleMatch(match) ? { rule: match.rule } : {}), now });
+      if (finished.signer) signer = finished.signer;
+      if (finished.reason) return deny(finished.reason, signer);
+    }
     if (outcome.signedAt && outcome.signedAt.getTime() > now.getTime() + CLOCK_SKEW_MS) {
       return deny({ code: 'KEY_NOT_YET_VALID', message: `signature creation time ${outcome.signedAt.toISOString()} is in the future` }, signer);
     }
