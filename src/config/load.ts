@@ -32,11 +32,20 @@ function describeZodError(err: ZodError, file: string): ConfigError {
   );
 }
 
+function sshTrustPaths(trust: Config['trust'], abs: (p: string) => string): Config['trust'] {
+  return {
+    ...trust,
+    ...(trust.allowedSigners ? { allowedSigners: trust.allowedSigners.map(abs) } : {}),
+    ...(trust.sshRevokedKeys ? { sshRevokedKeys: trust.sshRevokedKeys.map(abs) } : {}),
+  };
+}
+
 function resolvePaths(config: Config, baseDir: string): Config {
   const abs = (p: string) => (path.isAbsolute(p) ? p : path.resolve(baseDir, p));
   return {
     ...config,
-    trust: { ...config.trust, keyrings: config.trust.keyrings.map(abs), ...(config.trust.trustedRoot ? { trustedRoot: abs(config.trust.trustedRoot) } : {}) },
+    // SSH trust files (allowed signers, revoked keys) resolve like keyrings.
+    trust: { ...sshTrustPaths(config.trust, abs), keyrings: config.trust.keyrings.map(abs), ...(config.trust.trustedRoot ? { trustedRoot: abs(config.trust.trustedRoot) } : {}) },
     ...(config.admission ? { admission: { ...config.admission, certFile: abs(config.admission.certFile), keyFile: abs(config.admission.keyFile) } } : {}),
     policies: { ...config.policies, paths: config.policies.paths.map(abs), exceptions: config.policies.exceptions.map(abs) },
     audit: {
