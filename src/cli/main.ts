@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { SyncgateError } from '../errors.js';
 import { registerArgocd } from './argocd.js';
+import { registerAudit } from './audit.js';
 import { EXIT_USAGE } from './exit-codes.js';
 import { registerPolicy } from './policy.js';
 import { registerServe } from './serve.js';
@@ -15,6 +16,7 @@ const program = new Command('syncgate')
 
 registerServe(program);
 registerVerifyCommit(program);
+registerAudit(program);
 registerPolicy(program);
 registerArgocd(program);
 
