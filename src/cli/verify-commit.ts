@@ -24,6 +24,8 @@ interface Options {
   trustedRoot?: string;
   identity?: string[];
   rekorUrl?: string;
+  allowedSigners?: string[];
+  sshRevokedKeys?: string[];
 }
 
 /** The JSON shape of one result (issue contract: verified, revision, method, signer, reason). */
@@ -32,7 +34,7 @@ export interface VerifyCommitOutput {
   revision: string;
   type: 'commit' | 'tag';
   method: string | null;
-  signer: { fingerprint: string; primaryFingerprint?: string; keyId?: string; userIds?: string[]; signedAt?: string } | GitsignSignerOutput | null;
+  signer: { fingerprint: string; primaryFingerprint?: string; keyId?: string; userIds?: string[]; signedAt?: string } | GitsignSignerOutput | SshSignerOutput | null;
   reason: { code: string; message: string } | null;
 }
 
@@ -45,7 +47,30 @@ export interface GitsignSignerOutput {
   certificateFingerprint: string;
 }
 
+/** The signer of a verified SSH signature (fingerprint "SHA256:...", as ssh-keygen prints it). */
+export interface SshSignerOutput {
+  fingerprint: string;
+  keyType: string;
+  principal: string;
+  /** FIDO keys: authenticator flags and counter. */
+  flags?: number;
+  counter?: number;
+  /** OpenSSH certificates: key id, serial and the CA fingerprint. */
+  certificate?: { keyId: string; serial: string; caFingerprint: string };
+}
+
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** The rule bare --allowed-signers gets: any listed signer, bound to the committer's e-mail. */
+const SSH_ANY_ALLOWED_SIGNER = { principals: [], anyAllowedSigner: true, requireCommitterMatch: true, windowAt: 'now' as const };
+
+/** --allowed-signers / --ssh-revoked-keys on top of the trust material (they replace the configured files). */
+function withSsh(trust: TrustConfig, opts: Options): TrustConfig {
+  const out: TrustConfig = { ...trust };
+  if (opts.allowedSigners) out.allowedSigners = opts.allowedSigners.map((p) => path.resolve(p));
+  if (opts.sshRevokedKeys) out.sshRevokedKeys = opts.sshRevokedKeys.map((p) => path.resolve(p));
+  return out;
+}
 
 /** `--identity ISSUER=SUBJECT_REGEX`, split at the first "=" (issuer URLs have none; the regex may). */
 function parseIdentity(value: string): { issuer: string; subjectRegex: string } {
@@ -75,24 +100,31 @@ async function trustFrom(opts: Options): Promise<TrustConfig> {
   if (opts.config !== undefined) {
     if (opts.identity) throw new InputError('USAGE', '--identity cannot be combined with --config: put gitsign identities in the trust rules');
     const { config } = await loadConfig(opts.config, opts.keyring ? { keyrings: opts.keyring } : {});
-    return withGitsign(config.trust, opts);
+    return withSsh(withGitsign(config.trust, opts), opts);
   }
+  if (opts.sshRevokedKeys && !opts.allowedSigners) throw new InputError('USAGE', '--ssh-revoked-keys needs --allowed-signers FILE');
+  const ssh = opts.allowedSigners ? { ssh: SSH_ANY_ALLOWED_SIGNER } : {};
   if (opts.trustedRoot !== undefined) {
     const identities = (opts.identity ?? []).map(parseIdentity);
     if (identities.length === 0) throw new InputError('USAGE', '--trusted-root needs at least one --identity ISSUER=SUBJECT_REGEX');
     const keyrings = opts.keyring ?? [];
-    const rule = { repositories: ['**'], openpgp: { fingerprints: [], anyTrustedKey: keyrings.length > 0, allowSha1: [], allowDsa: [] }, gitsign: { identities, requireCommitterMatch: false } };
-    return withGitsign({ keyrings, rules: [rule] }, opts);
+    const rule = { repositories: ['**'], openpgp: { fingerprints: [], anyTrustedKey: keyrings.length > 0, allowSha1: [], allowDsa: [] }, gitsign: { identities, requireCommitterMatch: false }, ...ssh };
+    return withSsh(withGitsign({ keyrings, rules: [rule] }, opts), opts);
   }
   if (opts.identity || opts.rekorUrl !== undefined) throw new InputError('USAGE', '--identity and --rekor-url need --trusted-root FILE');
-  if (!opts.keyring || opts.keyring.length === 0) {
-    throw new InputError('NO_TRUST_MATERIAL', 'no trust material: give --keyring FILE (repeatable), --trusted-root FILE or --config FILE');
+  if ((!opts.keyring || opts.keyring.length === 0) && !opts.allowedSigners) {
+    throw new InputError('NO_TRUST_MATERIAL', 'no trust material: give --keyring FILE (repeatable), --allowed-signers FILE, --trusted-root FILE or --config FILE');
   }
-  // With bare keyrings, every key in them may sign (like gpg with imported keys, but strict).
-  return {
-    keyrings: opts.keyring,
-    rules: [{ repositories: ['**'], openpgp: { fingerprints: [], anyTrustedKey: true, allowSha1: [], allowDsa: [] } }],
-  };
+  // With bare keyrings, every key in them may sign (like gpg with imported keys, but strict);
+  // with bare allowed signers, every listed signer may sign, for its own e-mail only.
+  const keyrings = opts.keyring ?? [];
+  return withSsh(
+    {
+      keyrings,
+      rules: [{ repositories: ['**'], openpgp: { fingerprints: [], anyTrustedKey: keyrings.length > 0, allowSha1: [], allowDsa: [] }, ...ssh }],
+    },
+    opts,
+  );
 }
 
 function toOutput(result: VerificationResult, type: 'commit' | 'tag', revision?: string): VerifyCommitOutput {
@@ -111,6 +143,14 @@ function toOutput(result: VerificationResult, type: 'commit' | 'tag', revision?:
             integratedTime: s.gitsign.integratedTime,
             certificateFingerprint: s.gitsign.certificateFingerprint,
           }
+        : result.verified && s?.ssh
+        ? {
+            fingerprint: s.fingerprint,
+            keyType: s.ssh.keyType,
+            principal: s.ssh.principal ?? '',
+            ...(s.ssh.flags !== undefined ? { flags: s.ssh.flags, counter: s.ssh.counter as number } : {}),
+            ...(s.ssh.certificate ? { certificate: { keyId: s.ssh.certificate.keyId, serial: s.ssh.certificate.serial, caFingerprint: s.ssh.certificate.caFingerprint } } : {}),
+          }
         : result.verified && s
         ? {
             fingerprint: s.fingerprint,
@@ -128,7 +168,10 @@ function textLine(o: VerifyCommitOutput): string {
   if (o.verified && o.signer && 'subject' in o.signer) {
     return `verified ${o.type} ${o.revision} (${o.method}) signed by ${o.signer.subject} (issuer ${o.signer.issuer}), Rekor entry ${o.signer.rekorLogIndex} at ${o.signer.integratedTime}`;
   }
-  if (o.verified && o.signer && 'fingerprint' in o.signer) {
+  if (o.verified && o.signer && 'keyType' in o.signer) {
+    return `verified ${o.type} ${o.revision} (${o.method}) signed by ${o.signer.keyType} key ${o.signer.fingerprint} for ${o.signer.principal}`;
+  }
+  if (o.verified && o.signer && 'fingerprint' in o.signer && !('keyType' in o.signer)) {
     const who = o.signer.userIds?.[0] ? ` "${o.signer.userIds[0]}"` : '';
     return `verified ${o.type} ${o.revision} (${o.method}) signed by ${o.signer.fingerprint}${who}${o.signer.signedAt ? ` at ${o.signer.signedAt}` : ''}`;
   }
@@ -193,6 +236,8 @@ export function registerVerifyCommit(program: Command): void {
     .option('--trusted-root <file>', 'Sigstore trusted_root.json for gitsign signatures (pinned, offline)')
     .option('--identity <issuer=subjectRegex>', 'gitsign identity allowed to sign: OIDC issuer exactly, subject by an anchored regex (repeatable)', collect)
     .option('--rekor-url <url>', 'Rekor server to look up default-mode (online) gitsign commits')
+    .option('--allowed-signers <file>', 'SSH allowed signers file, git gpg.ssh.allowedSignersFile format (repeatable)', collect)
+    .option('--ssh-revoked-keys <file>', 'SSH revoked keys file, plain public keys (repeatable)', collect)
     .option('--output <format>', 'text or json', 'text')
     .action(async (rev: string, opts: Options) => {
       if (opts.output !== 'text' && opts.output !== 'json') throw new InputError('USAGE', `--output must be text or json, not ${opts.output}`);
