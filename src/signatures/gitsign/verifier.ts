@@ -65,7 +65,7 @@ export class GitsignVerifier implements MethodVerifier {
       return await this.run(input);
     } catch (err) {
       if (err instanceof GitsignError) {
-        return { method: this.method, early: { code: err.code, message: err.message }, ...(err.code === 'REKOR_LOOKUP_FAILED' ? { transient: true } : {}) };
+        return { method: this.method, early: { code: err.code, message: err.message }, ...(err.transient ? { transient: true } : {}) };
       }
       return { method: this.method, early: { code: 'VERIFICATION_ERROR', message: `gitsign verification failed: ${err instanceof Error ? err.message : String(err)}` } };
     }
@@ -83,7 +83,15 @@ export class GitsignVerifier implements MethodVerifier {
     checkLeafUsage(leaf);
 
     const oid = computeObjectId(object.kind, object.raw, object.format);
-    const { evidence, source, integratedTime } = await this.verifiedRekorEvidence(cms, leaf, leafDer, oid, trusted);
+    let verified: Awaited<ReturnType<GitsignVerifier['verifiedRekorEvidence']>>;
+    try {
+      verified = await this.verifiedRekorEvidence(cms, leaf, leafDer, oid, trusted);
+    } catch (err) {
+      // A looked-up answer may differ next time (index lag, outage): never cache a denial from it.
+      if (err instanceof GitsignError && !cms.rekorEntry && this.options.rekor) err.transient = true;
+      throw err;
+    }
+    const { evidence, source, integratedTime } = verified;
 
     const identity = fulcioIdentity(leaf);
     const email = signerEmail(object)?.toLowerCase();
