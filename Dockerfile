@@ -17,7 +17,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends git tini \
  && rm -rf /var/lib/apt/lists/* \
  && mkdir -p /var/lib/syncgate \
- && chown node:node /var/lib/syncgate
+ && chown 1000:1000 /var/lib/syncgate
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=build /src/node_modules ./node_modules
@@ -25,7 +25,9 @@ COPY --from=build /src/dist ./dist
 COPY package.json LICENSE ./
 COPY keys.example ./keys.example
 COPY policies ./policies
-USER node
+RUN ln -s /app/dist/cli/main.js /usr/local/bin/syncgate && chmod 755 /app/dist/cli/main.js
+# Numeric, so Kubernetes can check runAsNonRoot (the node user of the base image is 1000).
+USER 1000:1000
 VOLUME ["/var/lib/syncgate"]
 EXPOSE 8480
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
