@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 
 export interface Line {
   /** The line without its newline; undefined when it was longer than the limit or not UTF-8. */
@@ -32,10 +33,13 @@ function decode(buf: Buffer): string | undefined {
  */
 export async function* readLines(
   file: string,
-  options: { maxLineBytes?: number; chunkBytes?: number; onBytes?: (n: number) => void } = {},
+  options: { maxLineBytes?: number; chunkBytes?: number; onBytes?: (n: number) => void; handle?: FileHandle } = {},
 ): AsyncGenerator<Line> {
   const max = options.maxLineBytes ?? 1024 * 1024;
-  const stream = createReadStream(file, { highWaterMark: options.chunkBytes ?? 256 * 1024 });
+  // With a handle (a snapshot of a live log), read it from the start and leave it open.
+  const stream = options.handle
+    ? createReadStream(file, { fd: options.handle, start: 0, autoClose: false, highWaterMark: options.chunkBytes ?? 256 * 1024 })
+    : createReadStream(file, { highWaterMark: options.chunkBytes ?? 256 * 1024 });
   let parts: Buffer[] = [];
   let partBytes = 0;
   let overlong = false;

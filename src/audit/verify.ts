@@ -4,7 +4,8 @@ import { AuditError } from '../errors.js';
 import { checkpointShapeProblem, checkpointSignatureValid, keyIdOf, MIRROR_KIND, type Checkpoint } from './checkpoint.js';
 import { readLines, type Line } from './lines.js';
 import { GENESIS_HASH, type AuditRecord } from './record.js';
-import { findSegments, logPaths, readManifest, type SegmentInfo } from './segments.js';
+import { logPaths, type SegmentInfo } from './segments.js';
+import { snapshotLog } from './snapshot.js';
 import { parseRecordLine } from './tail.js';
 import { nodeFileSystem } from './writer.js';
 
@@ -158,16 +159,18 @@ export async function verifyLog(logFile: string, options: VerifyOptions = {}): P
   const fs = nodeFileSystem;
   const paths = logPaths(logFile);
   const warnings: string[] = [];
-  const read = await readManifest(paths);
+  let snap;
+  try {
+    snap = await snapshotLog(logFile);
+  } catch (err) {
+    throw new AuditError('AUDIT_LOG_UNREADABLE', `${paths.dir}: cannot read the log (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { file: logFile });
+  }
+  const read = snap.manifest;
   if ('problem' in read && read.problem) warnings.push(`${read.problem}; verifying from the file names alone`);
   const manifest = read.manifest;
-  let segments;
-  try {
-    segments = await findSegments(fs, paths, manifest);
-  } catch (err) {
-    throw new AuditError('AUDIT_LOG_UNREADABLE', `${paths.dir}: cannot list the log directory (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { file: paths.dir });
-  }
-  const activePresent = await fs.exists(logFile).catch(() => false);
+  const segments = snap.segments;
+  const activeHandle = snap.active;
+  const activePresent = activeHandle !== undefined;
   if (!activePresent && !segments.some((s) => s.present)) {
     throw new AuditError('AUDIT_LOG_UNREADABLE', `${logFile}: no audit log there (no active file and no rotated segments)`, { file: logFile });
   }
@@ -243,6 +246,7 @@ export async function verifyLog(logFile: string, options: VerifyOptions = {}): P
     report.problem = err.problem;
   } finally {
     await mirror?.close();
+    await snap.close();
   }
   if (mirror) {
     report.mirror = { file: mirror.file, checkpoints: mirror.count, compared: mirror.compared };
@@ -260,7 +264,11 @@ export async function verifyLog(logFile: string, options: VerifyOptions = {}): P
     const { file, info, active } = entry;
     const stats: VerifiedFile = { file, status: 'verified', firstSeq: null, lastSeq: null, records: 0 };
     report.files.push(stats);
-    const it = readLines(file, { ...(options.maxLineBytes ? { maxLineBytes: options.maxLineBytes } : {}), ...(options.onBytes ? { onBytes: options.onBytes } : {}) })[
+    const it = readLines(file, {
+      ...(options.maxLineBytes ? { maxLineBytes: options.maxLineBytes } : {}),
+      ...(options.onBytes ? { onBytes: options.onBytes } : {}),
+      ...(active && activeHandle ? { handle: activeHandle } : {}),
+    })[
       Symbol.asyncIterator
     ]();
     try {

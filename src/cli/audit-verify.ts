@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { loadVerifyKey } from '../audit/checkpoint.js';
-import { exportFiles } from '../audit/export/stream.js';
+import { closeFiles, exportFiles } from '../audit/export/stream.js';
 import { verifyLog, type VerifyReport } from '../audit/verify.js';
 import { InputError } from '../errors.js';
 import { auditConfigFrom, checkOutput } from './audit-common.js';
@@ -65,6 +65,7 @@ export function registerAuditVerify(audit: Command): void {
         });
       }
       const files = await exportFiles(config.path);
+      await closeFiles(files);
       const bar = new ProgressBar(files.reduce((n, f) => n + f.bytes, 0), 'verifying (bytes)');
       let done = 0;
       const report = await verifyLog(config.path, {

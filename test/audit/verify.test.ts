@@ -94,7 +94,7 @@ describe('verifyLog', () => {
     const i = records.findIndex((r) => r.type === 'audit.checkpoint');
     const cp = records[i]!.checkpoint as { signature: string };
     const sig = Buffer.from(cp.signature, 'base64');
-    sig[3] ^= 1;
+    sig[3] = sig[3]! ^ 1;
     records[i] = reseal({ ...records[i]!, checkpoint: { ...cp, signature: sig.toString('base64') } });
     for (let j = i + 1; j < records.length; j++) records[j] = reseal({ ...records[j]!, prevHash: records[j - 1]!.hash });
     await writeLines(file, records.map((r) => canonicalJson(r)));

@@ -1,10 +1,9 @@
-import { stat } from 'node:fs/promises';
+import { stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { AuditError } from '../../errors.js';
 import { readLines } from '../lines.js';
 import { recordShapeProblem, type AuditRecord } from '../record.js';
-import { findSegments, logPaths, readManifest } from '../segments.js';
-import { nodeFileSystem } from '../writer.js';
+import { snapshotLog } from '../snapshot.js';
 import { csvHeader, csvRow } from './csv.js';
 import { matches, type ExportFilter } from './filter.js';
 import { toOcsf } from './ocsf.js';
@@ -23,22 +22,23 @@ export interface ExportFile {
   bytes: number;
   /** Rotated segment (not the active file). */
   rotated: boolean;
+  /** The active file, opened when the files were listed; exportChunks closes it. */
+  handle?: FileHandle;
 }
 
-/** The files of a log in chain order, with their sizes (for a progress bar). */
+/** The files of a log in chain order, with their sizes (for a progress bar); the active file is held open. */
 export async function exportFiles(logFile: string): Promise<ExportFile[]> {
-  const paths = logPaths(logFile);
-  const read = await readManifest(paths);
-  const segments = await findSegments(nodeFileSystem, paths, read.manifest);
+  const snap = await snapshotLog(logFile);
   const files: ExportFile[] = [];
-  for (const s of segments.filter((x) => x.present)) files.push({ file: s.file, bytes: (await stat(s.file)).size, rotated: true });
-  try {
-    files.push({ file: logFile, bytes: (await stat(logFile)).size, rotated: false });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
+  for (const s of snap.segments.filter((x) => x.present)) files.push({ file: s.file, bytes: (await stat(s.file)).size, rotated: true });
+  if (snap.active) files.push({ file: logFile, bytes: (await snap.active.stat()).size, rotated: false, handle: snap.active });
   if (files.length === 0) throw new AuditError('AUDIT_LOG_UNREADABLE', `${logFile}: no audit log there (no active file and no rotated segments)`, { file: logFile });
   return files;
+}
+
+/** Releases what exportFiles opened, when the files are not going to be read. */
+export async function closeFiles(files: ExportFile[]): Promise<void> {
+  for (const f of files) await f.handle?.close().catch(() => {});
 }
 
 export interface ExportOptions {
@@ -66,9 +66,10 @@ export async function* exportChunks(files: ExportFile[], options: ExportOptions)
     buffer.push(csvHeader());
     size += buffer[0]!.length;
   }
+  try {
   for (const f of files) {
     let records = 0;
-    for await (const line of readLines(f.file, options.onBytes ? { onBytes: options.onBytes } : {})) {
+    for await (const line of readLines(f.file, { ...(options.onBytes ? { onBytes: options.onBytes } : {}), ...(f.handle ? { handle: f.handle } : {}) })) {
       let record: AuditRecord | undefined;
       if (line.text !== undefined && line.terminated) {
         try {
@@ -99,6 +100,9 @@ export async function* exportChunks(files: ExportFile[], options: ExportOptions)
       }
     }
     options.onFileDone?.(f, records);
+  }
+  } finally {
+    for (const f of files) await f.handle?.close().catch(() => {});
   }
   if (buffer.length > 0) yield buffer.join('');
 }
