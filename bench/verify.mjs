@@ -1,6 +1,6 @@
 // Commit verification: N signed commits made at bench time with real gpg and git, verified by
 // syncgate's SignatureVerifier (cold cache, then cached) and by a `git verify-commit` loop over
-// the same commits, in one run.
+// the same commits, in one run. SSH signatures (against ssh-keygen -Y verify): verify-ssh.mjs.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadKeyring } from '../dist/signatures/keyring.js';
 import { SignatureVerifier } from '../dist/signatures/verify.js';
+import { run as runSsh } from './verify-ssh.mjs';
 
 function sh(cmd, args, opts = {}) {
   return execFileSync(cmd, args, { encoding: 'buffer', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'], ...opts });
@@ -78,4 +79,5 @@ export async function run({ quick }) {
       rmSync(dir, { recursive: true, force: true });
     }
   }
+  await runSsh({ quick });
 }
