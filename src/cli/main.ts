@@ -4,8 +4,12 @@ import { SyncgateError } from '../errors.js';
 import { registerArgocd } from './argocd.js';
 import { registerAudit } from './audit.js';
 import { EXIT_USAGE } from './exit-codes.js';
+import { registerKeys } from './keys.js';
 import { registerPolicy } from './policy.js';
+import { registerReseal } from './reseal.js';
+import { registerSeal } from './seal.js';
 import { registerServe } from './serve.js';
+import { registerUnseal } from './unseal.js';
 import { registerVerifyCommit } from './verify-commit.js';
 
 const program = new Command('syncgate')
@@ -16,6 +20,10 @@ const program = new Command('syncgate')
 
 registerServe(program);
 registerVerifyCommit(program);
+registerKeys(program);
+registerSeal(program);
+registerReseal(program);
+registerUnseal(program);
 registerAudit(program);
 registerPolicy(program);
 registerArgocd(program);
