@@ -7,6 +7,7 @@ import os from 'node:os';
 const SCENARIOS = {
   verify: () => import('./verify.mjs'),
   policy: () => import('./policy.mjs'),
+  audit: () => import('./audit.mjs'),
 };
 
 const args = process.argv.slice(2);
