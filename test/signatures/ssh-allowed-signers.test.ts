@@ -106,3 +106,12 @@ describe('OpenSSH patterns', () => {
     expect(matchPatternList('git', '')).toBe(0);
   });
 });
+
+describe('SSH public keys', () => {
+  it('refuses an ECDSA point that is not on the curve (MALFORMED in a signature, invalid key in allowed_signers)', () => {
+    const blob = Buffer.from(EC.split(' ')[1] as string, 'base64');
+    blob.writeUInt8((blob.at(-1) as number) ^ 1, blob.length - 1);
+    const err = problem(`alice@example.invalid ecdsa-sha2-nistp256 ${blob.toString('base64')}`);
+    expect(err.message).toContain('not a valid point on the curve');
+  });
+});

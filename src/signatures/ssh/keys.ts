@@ -127,7 +127,16 @@ export function readPlainKeyFields(r: SshReader, type: PlainKeyType): PlainKey {
     key = { ...key, application };
   }
   const blob = w.toBuffer();
-  return { ...key, blob, fingerprint: fingerprintOf(blob) };
+  const parsed: PlainKey = { ...key, blob, fingerprint: fingerprintOf(blob) };
+  if (family === 'ecdsa' || family === 'rsa') {
+    // OpenSSL checks the point is on the curve (and the RSA numbers) when the key object is built.
+    try {
+      keyObjectOf(parsed);
+    } catch {
+      throw new SshFormatError(`${type} public key is not a valid ${family === 'ecdsa' ? 'point on the curve' : 'RSA key'}`);
+    }
+  }
+  return parsed;
 }
 
 const b64url = (b: Buffer): string => b.toString('base64url');
