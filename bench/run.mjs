@@ -6,6 +6,7 @@ import os from 'node:os';
 
 const SCENARIOS = {
   verify: () => import('./verify.mjs'),
+  seal: () => import('./seal.mjs'),
   policy: () => import('./policy.mjs'),
   audit: () => import('./audit.mjs'),
 };
