@@ -101,3 +101,39 @@ describe('SSH trust reload', () => {
     }
   });
 });
+
+describe('SSH trust reload racing a verification', () => {
+  it('an outcome computed with the previous trust is never used: one fail-closed answer, then a fresh check', async () => {
+    const home = await makeSshHome();
+    const repo = await makeRepo();
+    try {
+      const key = await generateSshKey(home, 'ed25519', 'racer');
+      const raw = await catFile(repo, await sshCommit(repo, key));
+      const file = path.join(home.dir, 'signers');
+      const revoked = path.join(home.dir, 'revoked');
+      await writeFile(file, `${allowedSignersLine(EMAIL, key)}\n`);
+      await writeFile(revoked, '');
+      const { SshVerifier } = await import('../../src/signatures/ssh/index.js');
+      const { SignatureVerifier } = await import('../../src/signatures/verify.js');
+      const { Keyring } = await import('../../src/signatures/keyring.js');
+      const ssh = await SshVerifier.load({ allowedSigners: [file], revokedKeys: [revoked] });
+      const rules = [{ repositories: ['**'], openpgp: { fingerprints: [], anyTrustedKey: false, allowSha1: [], allowDsa: [] }, ssh: { principals: [], anyAllowedSigner: true, requireCommitterMatch: true, windowAt: 'now' as const } }];
+      // A verifier that does not listen to reloads stands in for a check cached just after a reload.
+      const stale = new SignatureVerifier({ keyring: new Keyring(), trust: { keyrings: [], rules }, methods: [ssh] });
+      expect((await stale.verifyObject({ raw, kind: 'commit' })).verified).toBe(true);
+      // Simulate the race: the reload's cache clearing comes before a stale outcome is cached.
+      const clearCache = stale.clearCache.bind(stale);
+      stale.clearCache = () => undefined;
+      await writeFile(revoked, `${key.publicKey}\n`);
+      expect(await ssh.reload()).toMatchObject({ status: 'reloaded' });
+      expect(stale.cachedObjects).toBe(1);
+      stale.clearCache = clearCache;
+      const first = await stale.verifyObject({ raw, kind: 'commit' });
+      expect(first).toMatchObject({ verified: false, reason: { code: 'VERIFICATION_ERROR' } });
+      expect((await stale.verifyObject({ raw, kind: 'commit' })).reason?.code).toBe('KEY_REVOKED');
+    } finally {
+      await repo.cleanup();
+      await home.cleanup();
+    }
+  });
+});

@@ -218,7 +218,14 @@ export class SshVerifier implements MethodVerifier {
       ...base,
       keyFingerprints,
       signer,
-      finish: (context) => judgeSshSigner({ entries, ...(cert ? { certificate: cert } : {}), ...(identity ? { identity } : {}), signer }, context),
+      finish: (context) => {
+        if (this.store !== store) {
+          // Reloaded between this check and its caching: drop the cache again and fail closed once.
+          for (const listener of this.listeners) listener();
+          return { reason: reason('VERIFICATION_ERROR', 'the SSH trust material changed while this object was being verified; verify it again') };
+        }
+        return judgeSshSigner({ entries, ...(cert ? { certificate: cert } : {}), ...(identity ? { identity } : {}), signer }, context);
+      },
     };
   }
 }
