@@ -1,6 +1,6 @@
 // Commit verification: N signed commits made at bench time with real gpg and git, verified by
 // syncgate's SignatureVerifier (cold cache, then cached) and by a `git verify-commit` loop over
-// the same commits, in one run. SSH signatures (against ssh-keygen -Y verify): verify-ssh.mjs.
+// the same commits, in one run. SSH signatures (against ssh-keygen -Y verify): verify-ssh.mjs; gitsign: verify-gitsign.mjs.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { loadKeyring } from '../dist/signatures/keyring.js';
 import { SignatureVerifier } from '../dist/signatures/verify.js';
 import { run as runSsh } from './verify-ssh.mjs';
+import { run as runGitsign } from './verify-gitsign.mjs';
 
 function sh(cmd, args, opts = {}) {
   return execFileSync(cmd, args, { encoding: 'buffer', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'], ...opts });
@@ -80,4 +81,5 @@ export async function run({ quick }) {
     }
   }
   await runSsh({ quick });
+  await runGitsign({ quick });
 }

@@ -110,16 +110,18 @@ export function decodeTlogEntry(buf: Buffer): TlogEntryJson {
   if (buf.length === 0) throw malformed('empty');
   if (buf.length > MAX_ENTRY_BYTES) throw malformed(`larger than ${MAX_ENTRY_BYTES} bytes`);
   const top = message(buf, { 1: { wire: VARINT }, 2: { wire: LEN }, 3: { wire: LEN }, 4: { wire: VARINT }, 5: { wire: LEN }, 6: { wire: LEN }, 7: { wire: LEN } }, 'entry');
+  // proto3 omits zero values: an absent log_index is 0; an absent integrated_time is refused later.
+  const logIndex = int64(top, 1, 'log_index', false) ?? '0';
+  const integratedTime = int64(top, 4, 'integrated_time', false) ?? '0';
   const logId = message(bytes(top, 2) ?? Buffer.alloc(0), { 1: { wire: LEN } }, 'log_id');
   const keyId = bytes(logId, 1);
   if (!keyId || keyId.length === 0) throw malformed('log_id.key_id is missing');
   const kv = message(bytes(top, 3) ?? Buffer.alloc(0), { 1: { wire: LEN }, 2: { wire: LEN } }, 'kind_version');
   const entry: TlogEntryJson = {
-    // proto3 omits zero values: an absent log_index is 0; an absent integrated_time is refused later.
-    logIndex: int64(top, 1, 'log_index', false) ?? '0',
+    logIndex,
     logId: { keyId: b64(keyId) },
     kindVersion: { kind: text(kv, 1, 'kind'), version: text(kv, 2, 'version') },
-    integratedTime: int64(top, 4, 'integrated_time', false) ?? '0',
+    integratedTime,
   };
   const promise = bytes(top, 5);
   if (promise) {
