@@ -27,9 +27,19 @@ export interface SealingKeySource {
   status(): KeySourceStatus;
 }
 
+/** How many holders, across every source feeding the same keyring, hold each key id. */
+const holdCounts = new WeakMap<SealingKeyring, Map<string, number>>();
+
+function counts(keyring: SealingKeyring): Map<string, number> {
+  let m = holdCounts.get(keyring);
+  if (!m) holdCounts.set(keyring, (m = new Map()));
+  return m;
+}
+
 /**
  * Which holder (a file, a Secret) holds which key, kept in step with a keyring. A key stays in
- * the keyring while at least one holder still holds it.
+ * the keyring while at least one holder still holds it, also when several sources (files and
+ * Secrets) feed one keyring.
  */
 export class TrackedKeys {
   private readonly byHolder = new Map<string, SealingKey>();
@@ -56,6 +66,8 @@ export class TrackedKeys {
       return;
     }
     this.keyring.add(key); // throws SEAL_DUPLICATE_KEY on an id collision: the caller reports it
+    const held = counts(this.keyring);
+    held.set(key.keyId, (held.get(key.keyId) ?? 0) + 1);
     this.byHolder.set(holder, key);
     this.invalid.delete(holder);
     this.report({ event: 'key-added', keyId: key.keyId, from: holder });
@@ -78,7 +90,13 @@ export class TrackedKeys {
   }
 
   private release(key: SealingKey, holder: string): void {
-    for (const other of this.byHolder.values()) if (other.keyId === key.keyId) return;
+    const held = counts(this.keyring);
+    const left = (held.get(key.keyId) ?? 1) - 1;
+    if (left > 0) {
+      held.set(key.keyId, left);
+      return;
+    }
+    held.delete(key.keyId);
     this.keyring.remove(key.keyId);
     this.report({ event: 'key-removed', keyId: key.keyId, from: holder });
   }

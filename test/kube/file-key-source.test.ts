@@ -102,6 +102,23 @@ describe('FileSealingKeySource', () => {
     expect(reports.at(-1)).toMatchObject({ event: 'error', code: 'SEAL_KEY_READ_FAILED' });
   });
 
+  it('a key held by two holders (two files, or a file and a Secret source on one keyring) stays until both let go', async () => {
+    writeFileSync(path.join(dir, 'a.key'), formatPrivateKey(k1));
+    writeFileSync(path.join(dir, 'copy.key'), formatPrivateKey(k1));
+    await make([dir]).start();
+    const second = new FileSealingKeySource({ paths: [path.join(dir, 'a.key')], keyring: source!.keyring, pollIntervalMs: 0 });
+    await second.start();
+    unlinkSync(path.join(dir, 'copy.key'));
+    await source!.reload();
+    expect(source!.keyring.get(k1.keyId)).toBeDefined();
+    unlinkSync(path.join(dir, 'a.key'));
+    await source!.reload();
+    expect(source!.keyring.get(k1.keyId)).toBeDefined(); // the second source still holds it
+    await second.reload();
+    await second.stop();
+    expect(source!.keyring.get(k1.keyId)).toBeDefined(); // a vanished explicit path keeps its keys
+  });
+
   it('polling reloads an explicit file even when file events are slow to act on', async () => {
     const file = path.join(dir, 'a.key');
     writeFileSync(file, formatPrivateKey(k1));

@@ -176,6 +176,29 @@ describe('KubeSealingKeySource (list + watch)', () => {
     expect(source.keyring.get(k1.keyId)).toBeDefined();
   });
 
+  it('a watch refused with 403 is reported and retried after a fresh list', async () => {
+    putKey(fake, k1);
+    fake.failNext(403, { watch: true });
+    await makeSource().start();
+    await until(() => reports.some((r) => r.event === 'error' && r.code === 'KUBE_FORBIDDEN'), 'the 403');
+    await until(() => fake.openWatches === 1, 'the watch after the retry');
+    const lists = fake.requests.filter((r) => r.method === 'GET' && r.query.watch === undefined).length;
+    expect(lists).toBe(2);
+    putKey(fake, k2);
+    await until(() => source.keyring.size === 2, 'k2 through the new watch');
+  });
+
+  it('a key Secret fixed after being malformed loads and leaves the invalid list', async () => {
+    fake.put({ metadata: { name: 'later', namespace: NS, labels: { [SEALING_KEY_LABEL]: 'active' } }, data: { [SEALING_KEY_DATA_KEY]: Buffer.from('not a key').toString('base64') } });
+    await makeSource().start();
+    expect(source.status().invalid.map((i) => i.code)).toEqual(['SEAL_KEY_INVALID']);
+    await until(() => fake.openWatches === 1, 'the watch');
+    fake.put({ metadata: { name: 'later', namespace: NS, labels: { [SEALING_KEY_LABEL]: 'active' } }, data: keySecretManifest(k1).data! });
+    await until(() => source.keyring.size === 1, 'the fixed key');
+    expect(source.status().invalid).toEqual([]);
+    expect(source.status().keys).toEqual([{ keyId: k1.keyId, created: k1.created!.toISOString(), from: [`Secret ${NS}/later`] }]);
+  });
+
   it('start() waits for the first successful list when the server starts out refusing', async () => {
     putKey(fake, k1);
     fake.failNext(503, { method: 'GET' });
