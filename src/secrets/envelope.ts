@@ -74,6 +74,15 @@ export function decodeEnvelope(encoded: string, target: SealTarget): Envelope {
   return { version: ENVELOPE_VERSION, keyId, ephemeralPublicKey, nonce, box };
 }
 
+const X25519_P = (1n << 255n) - 19n;
+
+/** The little-endian u-coordinate is below p (so its top bit is also clear). */
+function isCanonicalX25519(u: Uint8Array): boolean {
+  let value = 0n;
+  for (let i = u.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(u[i]!);
+  return value < X25519_P;
+}
+
 export function envelopeKeyId(encoded: string, target: SealTarget): string {
   return Buffer.from(decodeEnvelope(encoded, target).keyId).toString('hex');
 }
@@ -84,6 +93,10 @@ export function openEnvelope(encoded: string, findKey: (keyId: string) => Sealin
   const keyIdHex = Buffer.from(env.keyId).toString('hex');
   const key = findKey(keyIdHex);
   if (!key) throw fail(SealErrorCode.UnknownKeyId, target, `sealed for key ${keyIdHex}, which is not among the loaded sealing keys`);
+
+  // X25519 ignores the top bit and reduces values >= p, so several encodings share one point;
+  // accept only the canonical one, or a flipped bit would still open (envelope malleability).
+  if (!isCanonicalX25519(env.ephemeralPublicKey)) throw fail(SealErrorCode.Tampered, target, `sealed value has a non-canonical ephemeral key (modified or corrupted)`);
 
   let message: Uint8Array | null;
   try {

@@ -54,6 +54,8 @@ export class Checker {
 
   dataKey(key: string, path: string): string {
     if (key.length > 253 || !DATA_KEY.test(key)) this.fail(path, 'is not a valid Secret data key ([-._a-zA-Z0-9]+, at most 253 characters)');
+    // Valid for Kubernetes, but as a JavaScript property name it would replace an object's prototype.
+    if (key === '__proto__') this.fail(path, 'the data key __proto__ is not supported');
     return key;
   }
 

@@ -172,7 +172,22 @@ describe('damaged envelopes', () => {
 
 describe('properties', () => {
   const scopeArb = fc.constantFrom(...SCOPES);
-  const dataKeyArb = fc.stringMatching(/^[-._a-zA-Z0-9]{1,20}$/);
+  const dataKeyArb = fc.stringMatching(/^[-._a-zA-Z0-9]{1,20}$/).filter((k) => k !== '__proto__');
+
+  test('the data key __proto__ is refused, not assigned as a prototype', () => {
+    expect(() => sealSecret(secretManifest({ data: JSON.parse('{"__proto__": "eA=="}') as Record<string, string>, stringData: undefined }), key, { scope: 'strict' })).toThrow(
+      /__proto__ is not supported/,
+    );
+  });
+
+  test('an envelope whose ephemeral key has its top bit flipped does not open', () => {
+    const s = sealed();
+    const b = Buffer.from(s.spec.encryptedData.password!, 'base64');
+    b[40]! ^= 0x80; // last byte of the ephemeral X25519 key: X25519 itself ignores this bit
+    const t = structuredClone(s);
+    t.spec.encryptedData.password = b.toString('base64');
+    expect(() => unsealSealedSecret(t, ring)).toThrow(expect.objectContaining({ code: 'SEAL_TAMPERED' }));
+  });
 
   test('any bytes round-trip under any scope and data key', () => {
     fc.assert(
@@ -196,7 +211,7 @@ describe('properties', () => {
         t.spec.encryptedData.password = b.toString('base64');
         expect(() => unsealSealedSecret(t, ring)).toThrow(SealError);
       }),
-      { numRuns: 300 },
+      { numRuns: 2_000 },
     );
   });
 
