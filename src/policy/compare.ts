@@ -61,6 +61,7 @@ function describe(v: JsonValue): string {
 /** JMESPath deep equality (`==`, `contains`). */
 export function deepEqual(a: JsonValue, b: JsonValue, depth = 0): boolean {
   if (a === b) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
   if (depth > 1000) throw new RangeError('value nested too deeply');
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false;

@@ -5,11 +5,21 @@
  * CEL) is checked here, so a bad policy is rejected at load rather than erroring per resource.
  */
 import { CompileError, compileExpression, compileTree, compileValue, type CompileContext, type Compiler } from './assertion/compile.js';
+import { prepareTree } from './assertion/evaluate.js';
+import type { TreeNode } from './assertion/types.js';
 import type { JmesPath } from './jmespath/interpreter.js';
 import type { JsonObject, JsonValue } from './jmespath/types.js';
 import type { AssertDocument, MatchDocument, PolicyDocument, RuleDocument } from './schema.js';
 import { compileTemplate } from './templates.js';
-import type { CompiledAssertion, CompiledMatch, CompiledRule, LoadedPolicy } from './types.js';
+import type { CompiledAssertion, CompiledContextEntry, CompiledMatch, CompiledRule, LoadedPolicy } from './types.js';
+import { astFacts, memoId, treeAsts } from './memo.js';
+
+/** Compiles a tree and its closures (so evaluation never compiles). */
+function tree(ctx: CompileContext, raw: JsonValue, path: string): TreeNode {
+  const node = compileTree(ctx, raw, path);
+  prepareTree(node);
+  return node;
+}
 
 function withCompiler(ctx: CompileContext, c: Compiler | undefined): CompileContext {
   return c === undefined || c === ctx.compiler ? ctx : { ...ctx, compiler: c };
@@ -20,10 +30,38 @@ function compileMatch(ctx: CompileContext, m: MatchDocument, path: string): Comp
   const all = m.all ?? [];
   if (any.length === 0 && all.length === 0) throw new CompileError('must have at least one of "any" or "all"', path);
   const c = withCompiler(ctx, m.compiler);
-  return {
-    any: any.map((t, i) => compileTree(c, t as JsonValue, `${path}.any[${i}]`)),
-    all: all.map((t, i) => compileTree(c, t as JsonValue, `${path}.all[${i}]`)),
+  const out: CompiledMatch = {
+    any: any.map((t, i) => tree(c, t as JsonValue, `${path}.any[${i}]`)),
+    all: all.map((t, i) => tree(c, t as JsonValue, `${path}.all[${i}]`)),
+    memo: undefined,
   };
+  const facts = astFacts([...out.any, ...out.all].flatMap((t) => treeAsts(t)));
+  if (!facts.nondeterministic && [...facts.variables].every((v) => v === 'payload')) out.memo = memoId(`match:${c.compiler}:${JSON.stringify(m)}`);
+  return out;
+}
+
+function matchVariables(...ms: (CompiledMatch | undefined)[]): Set<string> {
+  const trees = ms.flatMap((m) => (m ? [...m.any, ...m.all] : []));
+  return astFacts(trees.flatMap((t) => treeAsts(t))).variables;
+}
+
+/** Context entries; an expression entry that reads only the resource and earlier memoizable entries is memoizable. */
+function compileContext(ctx: CompileContext, entries: NonNullable<RuleDocument['context']>, path: string): CompiledContextEntry[] {
+  const out: CompiledContextEntry[] = [];
+  const shareable = new Map<string, boolean>();
+  entries.forEach((entry, i) => {
+    const value = compileValue(withCompiler(ctx, entry.compiler), (entry.variable ?? null) as JsonValue, `${path}.context[${i}].variable`);
+    let memo: number | undefined;
+    let ok = true;
+    if (value.kind === 'expression') {
+      const facts = astFacts([value.ast]);
+      ok = !facts.nondeterministic && [...facts.variables].every((v) => v === 'payload' || shareable.get(v) === true);
+      if (ok) memo = memoId(`context:${ctx.compiler}:${JSON.stringify(entries.slice(0, i + 1))}`);
+    }
+    shareable.set(entry.name, ok);
+    out.push({ name: entry.name, value, memo });
+  });
+  return out;
 }
 
 function compileAssert(ctx: CompileContext, a: AssertDocument, path: string): CompiledRule['assert'] {
@@ -40,7 +78,7 @@ function compileAssert(ctx: CompileContext, a: AssertDocument, path: string): Co
           throw new CompileError((err as Error).message, `${checkPath}.message`);
         }
       }
-      return { check: compileTree(ac, assertion.check as JsonValue, `${checkPath}.check`), message, checkPath };
+      return { check: tree(ac, assertion.check as JsonValue, `${checkPath}.check`), message, checkPath };
     });
   const out = { any: one('any'), all: one('all') };
   if (out.any.length === 0 && out.all.length === 0) throw new CompileError('must have at least one of "any" or "all"', path);
@@ -50,20 +88,22 @@ function compileAssert(ctx: CompileContext, a: AssertDocument, path: string): Co
 function compileRule(base: CompileContext, rule: RuleDocument, index: number, raw: JsonObject): CompiledRule {
   const path = `spec.rules[${index}]`;
   const ctx = withCompiler(base, rule.compiler);
-  const context = (rule.context ?? []).map((entry, i) => ({
-    name: entry.name,
-    value: compileValue(withCompiler(ctx, entry.compiler), (entry.variable ?? null) as JsonValue, `${path}.context[${i}].variable`),
-  }));
+  const context = compileContext(ctx, rule.context ?? [], path);
   (rule.feedback ?? []).forEach((f, i) => compileValue(withCompiler(ctx, f.compiler), (f.value ?? null) as JsonValue, `${path}.feedback[${i}].value`));
   // identifiers are always JMESPath
   const identifier = rule.identifier !== undefined ? compileExpression({ ...ctx, compiler: 'jp' }, rule.identifier, 'jp', `${path}.identifier`) : undefined;
+  const match = rule.match ? compileMatch(ctx, rule.match, `${path}.match`) : undefined;
+  const exclude = rule.exclude ? compileMatch(ctx, rule.exclude, `${path}.exclude`) : undefined;
+  const names = new Set(context.map((c) => c.name));
+  const matchNeedsContext = [...matchVariables(match, exclude)].some((v) => names.has(v));
   return {
     name: rule.name,
     index,
     raw,
     context,
-    match: rule.match ? compileMatch(ctx, rule.match, `${path}.match`) : undefined,
-    exclude: rule.exclude ? compileMatch(ctx, rule.exclude, `${path}.exclude`) : undefined,
+    match,
+    exclude,
+    matchNeedsContext,
     identifier,
     assert: compileAssert(ctx, rule.assert, `${path}.assert`),
   };

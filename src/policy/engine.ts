@@ -7,15 +7,15 @@
  */
 import { SyncgateError } from '../errors.js';
 import { PolicyErrorCode } from './errors.js';
-import { treeViolations, type TreeContext } from './assertion/evaluate.js';
-import type { TreeNode, ValueNode } from './assertion/types.js';
+import { treeHolds, treeViolations } from './assertion/evaluate.js';
 import { Bindings } from './jmespath/bindings.js';
 import { Budget, DEFAULT_LIMITS, type BudgetLimits } from './jmespath/budget.js';
 import { goSprint } from './jmespath/functions/gojson.js';
 import type { JsonObject, JsonValue } from './jmespath/types.js';
 import { jmespath, withClock } from './runtime.js';
 import { renderTemplate } from './templates.js';
-import { SEVERITY_ANNOTATION, type CompiledMatch, type CompiledRule, type Failure, type LoadedPolicy, type PolicyResult } from './types.js';
+import { ResourceMemo } from './memo.js';
+import { SEVERITY_ANNOTATION, type CompiledAssertion, type CompiledMatch, type CompiledRule, type Failure, type LoadedPolicy, type PolicyResult } from './types.js';
 
 export interface EvaluateOptions {
   /** external bindings (`--bindings`): each key `k` becomes `$k` */
@@ -41,52 +41,79 @@ function errorOutcome(err: unknown): RuleOutcome {
   return { status: 'error', errorCode: PolicyErrorCode.INTERNAL, message: err instanceof Error ? err.message : String(err) };
 }
 
-function holds(tree: TreeNode, resource: JsonValue, bindings: Bindings, ctx: TreeContext): boolean {
-  return treeViolations(tree, resource, bindings, ctx).length === 0;
-}
-
 /** match/exclude: (any empty OR some any-item holds) AND every all-item holds; errors propagate. */
-function matches(m: CompiledMatch, resource: JsonValue, bindings: Bindings, ctx: TreeContext): boolean {
-  if (m.any.length > 0 && !m.any.some((t) => holds(t, resource, bindings, ctx))) return false;
+function matches(m: CompiledMatch, resource: JsonValue, bindings: Bindings, budget: Budget, memo: ResourceMemo): boolean {
+  if (m.memo !== undefined && memo.has(m.memo)) return memo.get(m.memo) === true;
   let ok = true;
-  for (const t of m.all) if (!holds(t, resource, bindings, ctx)) ok = false;
+  if (m.any.length > 0) {
+    ok = false;
+    for (const t of m.any) {
+      if (treeHolds(t, resource, bindings, budget)) {
+        ok = true;
+        break;
+      }
+    }
+  }
+  if (ok) for (const t of m.all) if (!treeHolds(t, resource, bindings, budget)) ok = false;
+  if (m.memo !== undefined) memo.set(m.memo, ok);
   return ok;
 }
 
-function valueOf(node: ValueNode, resource: JsonValue, bindings: Bindings, budget: Budget): JsonValue {
-  return node.kind === 'literal' ? node.value : jmespath.evaluate(node.ast, resource, bindings, budget);
-}
-
-function ruleBindings(rule: CompiledRule, resource: JsonValue, base: Bindings, budget: Budget): Bindings {
+/** Context entries on top of `base`: literals bound directly, expressions lazily (once, when first referenced). */
+function ruleBindings(rule: CompiledRule, resource: JsonValue, base: Bindings, budget: Budget, memo: ResourceMemo): Bindings {
   let b = base;
   for (const entry of rule.context) {
+    const value = entry.value;
+    if (value.kind === 'literal') {
+      b = b.with(entry.name, value.value);
+      continue;
+    }
+    const id = entry.memo;
+    if (id !== undefined && memo.has(id)) {
+      b = b.with(entry.name, memo.get(id));
+      continue;
+    }
     const before = b;
-    b = entry.value.kind === 'literal' ? b.with(entry.name, entry.value.value) : b.withLazy(entry.name, () => valueOf(entry.value, resource, before, budget));
+    b =
+      id === undefined
+        ? b.withLazy(entry.name, () => value.fn(resource, before, budget))
+        : b.withLazy(entry.name, () => {
+            const v = value.fn(resource, before, budget);
+            memo.set(id, v);
+            return v;
+          });
   }
   return b;
 }
 
-function assertRule(rule: CompiledRule, resource: JsonValue, bindings: Bindings, ctx: TreeContext): Failure[] {
-  const failures: Failure[] = [];
-  const run = (a: CompiledRule['assert']['all'][number]): boolean => {
-    const violations = treeViolations(a.check, resource, bindings, ctx);
-    if (violations.length === 0) return true;
-    const message = a.message ? renderTemplate(a.message, jmespath, resource, bindings, ctx.budget) : '';
-    failures.push({ message, check: a.checkPath, violations });
-    return false;
-  };
-  if (rule.assert.any.length > 0) {
+function assertion(a: CompiledAssertion, resource: JsonValue, bindings: Bindings, budget: Budget): Failure | undefined {
+  const violations = treeViolations(a.check, resource, bindings, budget);
+  if (violations.length === 0) return undefined;
+  const message = a.message ? renderTemplate(a.message, jmespath, resource, bindings, budget) : '';
+  return { message, check: a.checkPath, violations };
+}
+
+/** `(any empty OR some any holds) AND all hold`; failures of the part that decided. */
+function assertRule(rule: CompiledRule, resource: JsonValue, bindings: Bindings, budget: Budget): Failure[] | undefined {
+  let failures: Failure[] | undefined;
+  const { any, all } = rule.assert;
+  if (any.length > 0) {
     let satisfied = false;
-    for (const a of rule.assert.any) {
-      if (run(a)) {
+    for (const a of any) {
+      const f = assertion(a, resource, bindings, budget);
+      if (f === undefined) {
         satisfied = true;
         break;
       }
+      (failures ??= []).push(f);
     }
     if (!satisfied) return failures;
-    failures.length = 0;
+    failures = undefined;
   }
-  for (const a of rule.assert.all) run(a);
+  for (const a of all) {
+    const f = assertion(a, resource, bindings, budget);
+    if (f !== undefined) (failures ??= []).push(f);
+  }
   return failures;
 }
 
@@ -94,27 +121,39 @@ export function formatFailure(f: Failure): string {
   return f.message ? `${f.message} (CHECK=${f.check})` : `(CHECK=${f.check})`;
 }
 
-/** Evaluates one rule on one resource. Never throws. `undefined` = not applicable. */
-function evaluateRule(rule: CompiledRule, resource: JsonValue, base: Bindings, limits: BudgetLimits): { outcome: RuleOutcome | undefined; bindings: Bindings; budget: Budget } {
-  const budget = new Budget(limits);
-  const ctx: TreeContext = { jp: jmespath, budget };
-  const bindings = ruleBindings(rule, resource, base, budget);
+/** Where evaluateRule leaves the scope it used (for the identifier), without allocating. */
+interface RuleScope {
+  bindings: Bindings;
+}
+
+/**
+ * Evaluates one rule on one resource. Never throws. `undefined` = not applicable. The context is
+ * bound after match/exclude unless they refer to it, so rules that do not apply bind nothing.
+ */
+function evaluateRule(rule: CompiledRule, resource: JsonValue, base: Bindings, budget: Budget, memo: ResourceMemo, scope: RuleScope): RuleOutcome | undefined {
+  scope.bindings = base;
   try {
-    if (rule.match && !matches(rule.match, resource, bindings, ctx)) return { outcome: undefined, bindings, budget };
-    if (rule.exclude && matches(rule.exclude, resource, bindings, ctx)) return { outcome: undefined, bindings, budget };
-    const failures = assertRule(rule, resource, bindings, ctx);
-    if (failures.length === 0) return { outcome: { status: 'pass' }, bindings, budget };
-    return { outcome: { status: 'fail', failures, message: failures.map(formatFailure).join('; ') }, bindings, budget };
+    if (rule.matchNeedsContext) scope.bindings = ruleBindings(rule, resource, base, budget, memo);
+    if (rule.match && !matches(rule.match, resource, scope.bindings, budget, memo)) return undefined;
+    if (rule.exclude && matches(rule.exclude, resource, scope.bindings, budget, memo)) return undefined;
+    if (!rule.matchNeedsContext) scope.bindings = ruleBindings(rule, resource, base, budget, memo);
+    const failures = assertRule(rule, resource, scope.bindings, budget);
+    if (failures === undefined) return PASS;
+    return { status: 'fail', failures, message: failures.map(formatFailure).join('; ') };
   } catch (err) {
-    return { outcome: errorOutcome(err), bindings, budget };
+    return errorOutcome(err);
   }
 }
+
+const PASS: RuleOutcome = Object.freeze({ status: 'pass' });
+const SKIP: RuleOutcome = Object.freeze({ status: 'skip', message: 'not applicable (match/exclude)' });
 
 /** The identifier as upstream prints it: Go `fmt.Sprint`; an error gives `(error: …)`. */
 function identifierOf(rule: CompiledRule, resource: JsonValue, bindings: Bindings, budget: Budget): string {
   if (!rule.identifier) return '';
   try {
-    return goSprint(jmespath.evaluate(rule.identifier.ast, resource, bindings, budget));
+    const v = rule.identifier.fn(resource, bindings, budget);
+    return typeof v === 'string' ? v : goSprint(v);
   } catch (err) {
     return `(error: ${err instanceof Error ? err.message : String(err)})`;
   }
@@ -138,36 +177,60 @@ export function evaluate(policies: readonly LoadedPolicy[], resources: readonly 
   const includeSkipped = options.includeSkipped ?? true;
   const externalValues = (options.bindings ?? {}) as Record<string, JsonValue>;
   const shared = Bindings.fromObject(externalValues);
-  // policy default bindings (annotation) sit below the external ones, which shadow them
-  const externals = policies.map((p) => (p.defaultBindings && Object.keys(p.defaultBindings).length > 0 ? Bindings.fromObject(externalValues, Bindings.fromObject(p.defaultBindings)) : shared));
-  const policyJson = policies.map(exposedPolicy);
+  // `$payload` is one slot per call, re-pointed at each resource, so the resource-independent
+  // part of every rule's scope (externals < $payload < $policy < $rule) is built once per call.
+  const sharedSlot = shared.slot('payload');
+  const slots = [sharedSlot];
+  const ruleBases = policies.map((p) => {
+    // policy default bindings (annotation) sit below the external ones, which shadow them
+    let slot = sharedSlot;
+    if (p.defaultBindings && Object.keys(p.defaultBindings).length > 0) {
+      slot = Bindings.fromObject(externalValues, Bindings.fromObject(p.defaultBindings)).slot('payload');
+      slots.push(slot);
+    }
+    const withPolicy = slot.scope.with('policy', exposedPolicy(p));
+    return p.rules.map((rule) => withPolicy.with('rule', rule.raw));
+  });
+  const budget = new Budget(limits);
+  const memo = new ResourceMemo();
+  const scope: RuleScope = { bindings: shared };
   return withClock(options.now, () => {
     const results: PolicyResult[] = [];
-    resources.forEach((res, resourceIndex) => {
-      const resource = toJson(res);
-      policies.forEach((policy, p) => {
-        const withPolicy = (externals[p] as Bindings).with('payload', resource).with('policy', policyJson[p] as JsonObject);
+    for (let resourceIndex = 0; resourceIndex < resources.length; resourceIndex++) {
+      const resource = toJson(resources[resourceIndex]);
+      for (const slot of slots) slot.set(resource);
+      memo.next();
+      for (let p = 0; p < policies.length; p++) {
+        const policy = policies[p] as LoadedPolicy;
+        const bases = ruleBases[p] as Bindings[];
         const severity = policy.annotations[SEVERITY_ANNOTATION];
-        for (const rule of policy.rules) {
-          const base = withPolicy.with('rule', rule.raw);
-          let result: PolicyResult;
+        for (let r = 0; r < policy.rules.length; r++) {
+          const rule = policy.rules[r] as CompiledRule;
+          let outcome: RuleOutcome | undefined;
+          let resource_: string | number = resourceIndex;
           try {
-            const { outcome, bindings } = evaluateRule(rule, resource, base, limits);
-            if (!outcome) {
+            budget.reset();
+            outcome = evaluateRule(rule, resource, bases[r] as Bindings, budget, memo, scope);
+            if (outcome === undefined) {
               if (!includeSkipped) continue;
-              result = { policy: policy.name, rule: rule.name, resource: resourceIndex, resourceIndex, status: 'skip', message: 'not applicable (match/exclude)' };
-            } else {
-              const id = identifierOf(rule, resource, bindings, new Budget(limits));
-              result = { policy: policy.name, rule: rule.name, resource: id !== '' ? id : resourceIndex, resourceIndex, ...outcome };
+              outcome = SKIP;
+            } else if (rule.identifier) {
+              budget.reset();
+              const id = identifierOf(rule, resource, scope.bindings, budget);
+              if (id !== '') resource_ = id;
             }
           } catch (err) {
-            result = { policy: policy.name, rule: rule.name, resource: resourceIndex, resourceIndex, ...errorOutcome(err) };
+            outcome = errorOutcome(err);
           }
+          const result: PolicyResult = { policy: policy.name, rule: rule.name, resource: resource_, resourceIndex, status: outcome.status };
+          if (outcome.message !== undefined) result.message = outcome.message;
+          if (outcome.errorCode !== undefined) result.errorCode = outcome.errorCode;
           if (severity !== undefined) result.severity = severity;
+          if (outcome.failures !== undefined) result.failures = outcome.failures;
           results.push(result);
         }
-      });
-    });
+      }
+    }
     return results;
   });
 }

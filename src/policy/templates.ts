@@ -12,7 +12,7 @@ import type { Ast, JsonValue } from './jmespath/types.js';
 
 const PLACEHOLDER = /\{\{(.*?)\}\}/g;
 
-type Part = string | { ast: Ast; source: string };
+type Part = string | { ast: Ast; source: string; fn: (value: JsonValue, bindings: Bindings, budget: Budget) => JsonValue };
 
 export interface Template {
   source: string;
@@ -32,7 +32,7 @@ export function compileTemplate(jp: JmesPath, source: string): Template {
       throw new Error(`invalid JMESPath expression "${statement}" in message template: ${(err as Error).message}`, { cause: err });
     }
     if (m.index > last) parts.push(source.slice(last, m.index));
-    parts.push({ ast, source: statement });
+    parts.push({ ast, source: statement, fn: jp.compileFn(ast) });
     last = m.index + m[0].length;
   }
   if (last < source.length) parts.push(source.slice(last));
@@ -48,7 +48,7 @@ export function renderTemplate(t: Template, jp: JmesPath, resource: JsonValue, b
     }
     let v: JsonValue;
     try {
-      v = jp.evaluate(part.ast, resource, bindings, budget);
+      v = part.fn(resource, bindings, budget);
     } catch (err) {
       out += `ERR (${part.source} - ${err instanceof Error ? err.message : String(err)})`;
       continue;

@@ -37,6 +37,8 @@ export interface PolicyResult {
 export interface CompiledMatch {
   any: TreeNode[];
   all: TreeNode[];
+  /** memo id when the block depends on the resource only (its result is shared between rules) */
+  memo: number | undefined;
 }
 
 export interface CompiledAssertion {
@@ -49,6 +51,8 @@ export interface CompiledAssertion {
 export interface CompiledContextEntry {
   name: string;
   value: ValueNode;
+  /** memo id when the value depends on the resource and earlier entries only (shared between rules) */
+  memo: number | undefined;
 }
 
 export interface CompiledRule {
@@ -59,6 +63,8 @@ export interface CompiledRule {
   context: CompiledContextEntry[];
   match: CompiledMatch | undefined;
   exclude: CompiledMatch | undefined;
+  /** whether match/exclude refer to a context entry (else they run before the context is bound) */
+  matchNeedsContext: boolean;
   identifier: Expression | undefined;
   assert: { any: CompiledAssertion[]; all: CompiledAssertion[] };
 }

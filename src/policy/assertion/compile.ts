@@ -37,11 +37,13 @@ export function compileExpression(ctx: CompileContext, statement: string, prefix
   const compiler = prefix ?? ctx.compiler;
   if (compiler === 'cel') throw new CompileError(`CEL expressions are not supported yet: (${statement})`, path, true);
   if (compiler !== 'jp') throw new CompileError(`unknown expression compiler "${compiler}" in (${compiler};${statement})`, path);
+  let ast;
   try {
-    return { ast: ctx.jp.compile(statement), source: statement };
+    ast = ctx.jp.compile(statement);
   } catch (err) {
     throw new CompileError(`invalid JMESPath expression "${statement}": ${(err as Error).message}`, path);
   }
+  return { ast, source: statement, fn: ctx.jp.compileFn(ast) };
 }
 
 /** A scalar leaf, or a context entry's `variable` (maps and arrays are literals there). */

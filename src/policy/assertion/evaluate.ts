@@ -1,25 +1,23 @@
 /**
- * Walks a compiled assertion tree together with a value (kyverno-json main semantics):
- * map nodes project each key (plain lookup, or expression with `@` = current value), bind
- * `->name`, iterate `~` (index or map key bound to `~name`), and assert the child; array nodes
- * require an array of the same length; leaves compare with `match`. Violations are collected
- * exhaustively; evaluation errors throw a PolicyEvalError carrying the field path.
- * Tree bindings are scoped to descendants only.
+ * Walks an assertion tree together with a value (kyverno-json main semantics): map nodes project
+ * each key (plain lookup, or expression with `@` = current value), bind `->name`, iterate `~`
+ * (index or map key bound to `~name`), and assert the child; array nodes require an array of the
+ * same length; leaves compare with `match`. Violations are collected exhaustively; evaluation
+ * errors throw a PolicyEvalError carrying the field path. Tree bindings are scoped to descendants.
+ *
+ * Each tree is compiled once into closures (cached per node). A walk either collects violations
+ * (assertions) or only counts them (match/exclude, where a violation just means "does not
+ * apply"): counting builds no path strings and formats no values, yet walks the same nodes, so an
+ * evaluation error later in the tree still surfaces exactly as upstream.
  */
 import { PolicyErrorCode, PolicyEvalError } from '../errors.js';
 import { SyncgateError } from '../../errors.js';
-import { match } from '../compare.js';
+import { equal, match } from '../compare.js';
 import type { Bindings } from '../jmespath/bindings.js';
 import type { Budget } from '../jmespath/budget.js';
-import type { JmesPath } from '../jmespath/interpreter.js';
 import { isObject, type JsonValue } from '../jmespath/types.js';
 import type { MapEntry, TreeNode, ValueNode, Violation } from './types.js';
 import { goSprint } from '../jmespath/functions/gojson.js';
-
-export interface TreeContext {
-  jp: JmesPath;
-  budget: Budget;
-}
 
 /**
  * The current field path as a stack of rendered segments (`spec`, `.containers`, `[0]`), pushed
@@ -27,9 +25,17 @@ export interface TreeContext {
  */
 export type PathStack = string[];
 
-function childSegment(path: PathStack, key: string): string {
-  return path.length === 0 ? key : `.${key}`;
+/** State of one walk. `collect === false`: count violations only. */
+export interface TreeRun {
+  budget: Budget;
+  path: PathStack;
+  count: number;
+  collect: boolean;
+  /** created at the first collected violation */
+  out: Violation[] | null;
 }
+
+type TreeFn = (value: JsonValue, bindings: Bindings, run: TreeRun, depth: number) => void;
 
 function render(path: PathStack): string {
   return path.join('');
@@ -51,119 +57,228 @@ function evalError(path: PathStack, message: string): PolicyEvalError {
   return new PolicyEvalError(PolicyErrorCode.EVAL_ERROR, `${p}: ${message}`, { path: p });
 }
 
-export function expectedValue(node: ValueNode, value: JsonValue, bindings: Bindings, ctx: TreeContext): JsonValue {
-  return node.kind === 'literal' ? node.value : ctx.jp.evaluate(node.ast, value, bindings, ctx.budget);
-}
-
 export function describeExpected(v: JsonValue): string {
   return typeof v === 'string' ? JSON.stringify(v) : typeof v === 'object' && v !== null ? JSON.stringify(v) : goSprint(v);
 }
 
-export function assertTree(node: TreeNode, value: JsonValue, bindings: Bindings, path: PathStack, ctx: TreeContext, out: Violation[], depth = 0): void {
-  ctx.budget.charge();
-  ctx.budget.checkDepth(depth);
+function violation(run: TreeRun, type: Violation['type'], value: JsonValue | undefined, detail: () => string): void {
+  run.count++;
+  if (!run.collect) return;
+  const v: Violation = type === 'Required' ? { path: render(run.path), type, detail: detail() } : { path: render(run.path), type, value, detail: detail() };
+  (run.out ??= []).push(v);
+}
+
+const INDEX_SEGMENTS = Array.from({ length: 256 }, (_, i) => `[${i}]`);
+function indexSegment(i: number): string {
+  return i < INDEX_SEGMENTS.length ? (INDEX_SEGMENTS[i] as string) : `[${i}]`;
+}
+
+const COMPILED = Symbol('compiled tree walk');
+type WithWalk = TreeNode & { [COMPILED]?: TreeFn };
+
+/** The compiled walk of a root `node` (compiled on first use, then kept on the node). */
+function treeFn(node: TreeNode, root: boolean): TreeFn {
+  let fn = (node as WithWalk)[COMPILED];
+  if (fn === undefined) {
+    fn = compileNode(node, root);
+    Object.defineProperty(node, COMPILED, { value: fn, enumerable: false });
+  }
+  return fn;
+}
+
+/** Match(expected, actual) with the scalar cases inline (the common ones). */
+function matchFast(expected: JsonValue, actual: JsonValue, budget: Budget, depth: number): boolean {
+  const te = typeof expected;
+  if (expected === null || (te !== 'object' && actual === null)) {
+    budget.charge();
+    return expected === actual;
+  }
+  if (te !== 'object' && te === typeof actual) {
+    budget.charge();
+    return expected === actual;
+  }
+  return match(expected, actual, budget, depth);
+}
+
+/** Compiles `node` now (policy load), so evaluation never compiles. */
+export function prepareTree(node: TreeNode): void {
+  treeFn(node, true);
+}
+
+function compileNode(node: TreeNode, root: boolean): TreeFn {
   switch (node.kind) {
     case 'map': {
       if (node.entries.length === 0) {
-        if (value === null) out.push({ path: render(path), type: 'Invalid', value, detail: 'invalid value, must not be null' });
-        return;
+        return (value, _b, run, depth) => {
+          run.budget.charge();
+          run.budget.checkDepth(depth);
+          if (value === null) violation(run, 'Invalid', value, () => 'invalid value, must not be null');
+        };
       }
-      for (const entry of node.entries) {
-        path.push(childSegment(path, entry.key));
-        try {
-          assertEntry(entry, value, bindings, path, ctx, out, depth);
-        } finally {
+      const entries = node.entries.map((e) => ({ segment: root ? e.key : `.${e.key}`, fn: compileEntry(e) }));
+      return (value, bindings, run, depth) => {
+        run.budget.charge();
+        run.budget.checkDepth(depth);
+        const path = run.path;
+        for (let i = 0; i < entries.length; i++) {
+          const e = entries[i] as (typeof entries)[number];
+          path.push(e.segment);
+          e.fn(value, bindings, run, depth);
           path.pop();
         }
-      }
-      return;
+      };
     }
     case 'array': {
-      if (value === null) {
-        out.push({ path: render(path), type: 'Invalid', value, detail: 'value is null' });
-        return;
-      }
-      if (!Array.isArray(value)) throw evalError(path, `expected a slice, got ${typeof value === 'object' ? 'map' : typeof value}`);
-      if (value.length !== node.items.length) {
-        out.push({ path: render(path), type: 'Invalid', value, detail: "lengths of slices don't match" });
-        return;
-      }
-      for (let i = 0; i < node.items.length; i++) {
-        path.push(`[${i}]`);
-        try {
-          assertTree(node.items[i] as TreeNode, value[i] as JsonValue, bindings, path, ctx, out, depth + 1);
-        } finally {
-          path.pop();
+      const items = node.items.map((t) => compileNode(t, false));
+      return (value, bindings, run, depth) => {
+        run.budget.charge();
+        run.budget.checkDepth(depth);
+        if (value === null) {
+          violation(run, 'Invalid', value, () => 'value is null');
+          return;
         }
-      }
-      return;
+        if (!Array.isArray(value)) throw evalError(run.path, `expected a slice, got ${typeof value === 'object' ? 'map' : typeof value}`);
+        if (value.length !== items.length) {
+          violation(run, 'Invalid', value, () => "lengths of slices don't match");
+          return;
+        }
+        for (let i = 0; i < items.length; i++) {
+          run.path.push(indexSegment(i));
+          (items[i] as TreeFn)(value[i] as JsonValue, bindings, run, depth + 1);
+          run.path.pop();
+        }
+      };
     }
-    default: {
-      let ok: boolean;
-      let expected: JsonValue;
-      try {
-        expected = expectedValue(node, value, bindings, ctx);
-        ok = match(expected, value, ctx.budget, depth);
-      } catch (err) {
-        atPath(err, path);
-      }
-      if (!ok) out.push({ path: render(path), type: 'Invalid', value, detail: `Expected value: ${describeExpected(expected)}` });
-    }
+    default:
+      return compileLeaf(node);
   }
 }
 
-/** One key of a map node; `path` already ends with the key. */
-function assertEntry(entry: MapEntry, value: JsonValue, bindings: Bindings, path: PathStack, ctx: TreeContext, out: Violation[], depth: number): void {
-  let projected: JsonValue;
-  if (entry.projection.type === 'plain') {
-    if (value === null || (isObject(value) && !Object.hasOwn(value, entry.projection.name))) {
-      out.push({ path: render(path), type: 'Required', detail: 'field not found in the input object' });
-      return;
+function compileLeaf(node: ValueNode): TreeFn {
+  if (node.kind === 'literal') {
+    const expected = node.value;
+    if (expected === null || typeof expected !== 'object') {
+      // scalar literal: Equal() inline
+      return (value, _b, run, depth) => {
+        run.budget.charge();
+        run.budget.checkDepth(depth);
+        run.budget.charge();
+        let ok: boolean;
+        if (expected === null || value === null) ok = expected === value;
+        else if (typeof value === typeof expected) ok = value === expected;
+        else {
+          try {
+            ok = equal(expected, value);
+          } catch (err) {
+            atPath(err, run.path);
+          }
+        }
+        if (!ok) violation(run, 'Invalid', value, () => `Expected value: ${describeExpected(expected)}`);
+      };
     }
-    if (!isObject(value)) throw evalError(path, `projection not recognized (cannot look up "${entry.projection.name}" in a ${Array.isArray(value) ? 'array' : typeof value}; use ~.${entry.projection.name} to iterate)`);
-    projected = value[entry.projection.name] as JsonValue;
-  } else {
+    return (value, _b, run, depth) => {
+      run.budget.charge();
+      run.budget.checkDepth(depth);
+      let ok: boolean;
+      try {
+        ok = match(expected, value, run.budget, depth);
+      } catch (err) {
+        atPath(err, run.path);
+      }
+      if (!ok) violation(run, 'Invalid', value, () => `Expected value: ${describeExpected(expected)}`);
+    };
+  }
+  const fn = node.fn;
+  return (value, bindings, run, depth) => {
+    run.budget.charge();
+    run.budget.checkDepth(depth);
+    let ok: boolean;
+    let expected: JsonValue;
     try {
-      projected = ctx.jp.evaluate(entry.projection.ast, value, bindings, ctx.budget);
+      expected = fn(value, bindings, run.budget);
+      ok = matchFast(expected, value, run.budget, depth);
     } catch (err) {
-      atPath(err, path);
+      atPath(err, run.path);
     }
-  }
-  const scope = entry.binding !== undefined ? bindings.with(entry.binding, projected) : bindings;
-  if (!entry.foreach) {
-    assertTree(entry.child, projected, scope, path, ctx, out, depth + 1);
-    return;
-  }
-  if (Array.isArray(projected)) {
-    for (let i = 0; i < projected.length; i++) {
-      const s = entry.foreachName !== undefined ? scope.with(entry.foreachName, i) : scope;
-      path.push(`[${i}]`);
-      try {
-        assertTree(entry.child, projected[i] as JsonValue, s, path, ctx, out, depth + 1);
-      } finally {
-        path.pop();
+    if (!ok) violation(run, 'Invalid', value, () => `Expected value: ${describeExpected(expected)}`);
+  };
+}
+
+/** One key of a map node; `run.path` already ends with the key. */
+function compileEntry(entry: MapEntry): TreeFn {
+  const child = compileNode(entry.child, false);
+  const binding = entry.binding;
+  const foreachName = entry.foreachName;
+  const descend: (projected: JsonValue, bindings: Bindings, run: TreeRun, depth: number) => void = !entry.foreach
+    ? (projected, bindings, run, depth) => child(projected, binding !== undefined ? bindings.with(binding, projected) : bindings, run, depth + 1)
+    : (projected, bindings, run, depth) => {
+        const scope = binding !== undefined ? bindings.with(binding, projected) : bindings;
+        const path = run.path;
+        if (Array.isArray(projected)) {
+          for (let i = 0; i < projected.length; i++) {
+            path.push(indexSegment(i));
+            child(projected[i] as JsonValue, foreachName !== undefined ? scope.with(foreachName, i) : scope, run, depth + 1);
+            path.pop();
+          }
+        } else if (isObject(projected)) {
+          for (const k of Object.keys(projected)) {
+            path.push(`[${k}]`);
+            child(projected[k] as JsonValue, foreachName !== undefined ? scope.with(foreachName, k) : scope, run, depth + 1);
+            path.pop();
+          }
+        } else {
+          throw evalError(path, `expected a slice or a map to iterate, got ${projected === null ? 'null' : typeof projected}`);
+        }
+      };
+  const projection = entry.projection;
+  if (projection.type === 'plain') {
+    const name = projection.name;
+    return (value, bindings, run, depth) => {
+      if (value === null || (isObject(value) && !Object.hasOwn(value, name))) {
+        violation(run, 'Required', undefined, () => 'field not found in the input object');
+        return;
       }
-    }
-  } else if (isObject(projected)) {
-    for (const k of Object.keys(projected)) {
-      const s = entry.foreachName !== undefined ? scope.with(entry.foreachName, k) : scope;
-      path.push(`[${k}]`);
-      try {
-        assertTree(entry.child, projected[k] as JsonValue, s, path, ctx, out, depth + 1);
-      } finally {
-        path.pop();
+      if (!isObject(value)) {
+        throw evalError(run.path, `projection not recognized (cannot look up "${name}" in a ${Array.isArray(value) ? 'array' : typeof value}; use ~.${name} to iterate)`);
       }
-    }
-  } else {
-    throw evalError(path, `expected a slice or a map to iterate, got ${projected === null ? 'null' : typeof projected}`);
+      descend(value[name] as JsonValue, bindings, run, depth);
+    };
   }
+  const fn = projection.fn;
+  return (value, bindings, run, depth) => {
+    let projected: JsonValue;
+    try {
+      projected = fn(value, bindings, run.budget);
+    } catch (err) {
+      atPath(err, run.path);
+    }
+    descend(projected, bindings, run, depth);
+  };
+}
+
+// Tree walks never nest (expressions inside a tree do not walk trees), so one run object serves all.
+const shared: TreeRun = { budget: undefined as unknown as Budget, path: [], count: 0, collect: false, out: null };
+const NONE: readonly Violation[] = Object.freeze([]);
+
+function walk(node: TreeNode, value: JsonValue, bindings: Bindings, budget: Budget, collect: boolean): TreeRun {
+  const run = shared;
+  run.budget = budget;
+  run.path.length = 0;
+  run.count = 0;
+  run.collect = collect;
+  run.out = null;
+  treeFn(node, true)(value, bindings, run, 0);
+  return run;
 }
 
 /** Evaluates a tree on `value` from the root and returns its violations. */
-export function treeViolations(node: TreeNode, value: JsonValue, bindings: Bindings, ctx: TreeContext): Violation[] {
-  const out: Violation[] = [];
-  assertTree(node, value, bindings, [], ctx, out);
-  return out;
+export function treeViolations(node: TreeNode, value: JsonValue, bindings: Bindings, budget: Budget): Violation[] {
+  return walk(node, value, bindings, budget, true).out ?? (NONE as Violation[]);
+}
+
+/** Evaluates a tree on `value` from the root; true when it has no violation (none are built). */
+export function treeHolds(node: TreeNode, value: JsonValue, bindings: Bindings, budget: Budget): boolean {
+  return walk(node, value, bindings, budget, false).count === 0;
 }
 
 /** `Invalid value: "x": Expected value: "y"` / `Required value: field not found…` (k8s field.Error). */

@@ -1,8 +1,12 @@
+import type { Bindings } from '../jmespath/bindings.js';
+import type { Budget } from '../jmespath/budget.js';
 import type { Ast, JsonValue } from '../jmespath/types.js';
 
 export interface Expression {
   ast: Ast;
   source: string;
+  /** the compiled closure (errors are PolicyEvalErrors) */
+  fn: (value: JsonValue, bindings: Bindings, budget: Budget) => JsonValue;
 }
 
 export type Projection = { type: 'plain'; name: string } | ({ type: 'expression' } & Expression);

@@ -40,6 +40,21 @@ export class Bindings {
     return new Bindings(this, name, value, undefined);
   }
 
+  /**
+   * A binding whose value can be re-pointed in place: the engine builds each rule's
+   * resource-independent scope once per evaluation and moves `$payload` from resource to
+   * resource. Only for synchronous, single-owner use.
+   */
+  slot(name: string): { scope: Bindings; set(value: JsonValue): void } {
+    const node = new Bindings(this, name, null, undefined);
+    return {
+      scope: node,
+      set: (value) => {
+        node.value = value;
+      },
+    };
+  }
+
   withLazy(name: string, thunk: Thunk): Bindings {
     return new Bindings(this, name, null, thunk);
   }

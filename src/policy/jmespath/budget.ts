@@ -16,13 +16,21 @@ export const DEFAULT_LIMITS: BudgetLimits = { maxSteps: 2_000_000, maxDepth: 200
 
 export class Budget {
   steps = 0;
-  constructor(readonly limits: BudgetLimits = DEFAULT_LIMITS) {}
+  private readonly maxSteps: number;
+  constructor(readonly limits: BudgetLimits = DEFAULT_LIMITS) {
+    this.maxSteps = limits.maxSteps;
+  }
 
   charge(n = 1): void {
     this.steps += n;
-    if (this.steps > this.limits.maxSteps) {
+    if (this.steps > this.maxSteps) {
       throw new BudgetExceededError(`evaluation exceeded the step budget (${this.limits.maxSteps} steps)`);
     }
+  }
+
+  /** Starts a new (rule, resource) evaluation with the full budget. */
+  reset(): void {
+    this.steps = 0;
   }
 
   checkDepth(depth: number): void {

@@ -20,6 +20,7 @@ import { SyncgateError } from '../../errors.js';
 import { Bindings } from './bindings.js';
 import { unlimitedBudget, type Budget } from './budget.js';
 import { isObject, type Ast, type FunctionDef, type FunctionEnv, type JsonValue } from './types.js';
+import { compileClosure, nodeCount, type Closure, type ClosureHost } from './closure.js';
 
 interface RuntimeLike {
   register(name: string, fn: (args: JsonValue[]) => JsonValue, sig: FunctionDef['signature'], opts: { override: boolean }): { success: boolean; message?: string };
@@ -33,8 +34,13 @@ interface LibraryInterpreterLike {
 }
 
 const LibraryInterpreterClass = (LibraryInterpreter as object).constructor as new () => LibraryInterpreterLike;
+const TYPE_NUMBER = 0;
+const TYPE_STRING = 2;
+const TYPE_ARRAY = 3;
 const TYPE_OBJECT = 4;
+const TYPE_BOOLEAN = 5;
 const TYPE_EXPREF = 6;
+const TYPE_NULL = 7;
 
 type Node = Ast & Record<string, unknown>;
 
@@ -142,7 +148,21 @@ const ELEMENT_TYPE: Record<number, number> = { 8: 0, 9: 2, 10: 4, 11: 3 };
 function argumentValidator(name: string, signature: FunctionDef['signature'], runtime: RuntimeLike): (args: unknown[]) => void {
   const required = signature.filter((s) => !(s.optional ?? false)).length;
   const variadic = signature[signature.length - 1]?.variadic ?? false;
-  const typeOf = (v: unknown): number | undefined => runtime.getTypeName(v);
+  const typeOf = (v: unknown): number | undefined => {
+    if (v === null) return TYPE_NULL;
+    switch (typeof v) {
+      case 'string':
+        return TYPE_STRING;
+      case 'number':
+        return TYPE_NUMBER;
+      case 'boolean':
+        return TYPE_BOOLEAN;
+      case 'object':
+        return Array.isArray(v) ? TYPE_ARRAY : runtime.getTypeName(v); // objects: expref or object
+      default:
+        return runtime.getTypeName(v);
+    }
+  };
   const matches = (actual: number, expected: number, arg: unknown): boolean => {
     if (expected === 1) return true;
     const element = ELEMENT_TYPE[expected];
@@ -154,6 +174,8 @@ function argumentValidator(name: string, signature: FunctionDef['signature'], ru
     }
     return true;
   };
+  // per position: the plain types accepted as a bit mask (any = all bits); typed arrays need the slow check
+  const masks = signature.map((sig) => sig.types.reduce((m, t) => (t === 1 ? 0xff : t < 8 ? m | (1 << t) : m), 0));
   return (args) => {
     const tooFew = args.length < required;
     const tooMany = args.length > signature.length;
@@ -163,7 +185,7 @@ function argumentValidator(name: string, signature: FunctionDef['signature'], ru
     }
     for (let i = 0; i < signature.length; i++) {
       const actual = typeOf(args[i]);
-      if (actual === undefined) continue;
+      if (actual === undefined || ((masks[i] as number) & (1 << actual)) !== 0) continue;
       const types = (signature[i] as FunctionDef['signature'][number]).types;
       let ok = false;
       for (const t of types) {
@@ -180,20 +202,39 @@ function argumentValidator(name: string, signature: FunctionDef['signature'], ru
   };
 }
 
-/** Cost of handing `args` to a function: one step per array element / object key / 64 chars. */
+/** Cost of handing `args` to a function: one step per argument, array element and 64 chars. */
 function argumentCost(args: unknown[]): number {
   let cost = 1;
-  for (const a of args) {
-    if (Array.isArray(a)) cost += a.length;
-    else if (typeof a === 'string') cost += a.length >> 6;
-    else if (isObject(a)) cost += Object.keys(a).length;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (typeof a === 'string') cost += a.length >> 6;
+    else if (Array.isArray(a)) cost += a.length;
+    else cost += 1;
   }
   return cost;
+}
+
+type FunctionEntry = { _func: (args: unknown[]) => JsonValue; _signature: FunctionDef['signature'] };
+type Caller = (args: JsonValue[], bindings: Bindings, budget: Budget) => JsonValue;
+
+/** Converts anything thrown during evaluation into a PolicyEvalError (the interpreter's rules). */
+function asEvalError(err: unknown): never {
+  if (err instanceof SyncgateError) throw err;
+  if (err instanceof RangeError) {
+    throw new PolicyEvalError(PolicyErrorCode.BUDGET_EXCEEDED, `evaluation too deep: ${err.message}`, undefined, { cause: err });
+  }
+  const msg = err instanceof Error ? err.message : String(err);
+  throw new PolicyEvalError(PolicyErrorCode.EVAL_ERROR, msg, undefined, { cause: err });
 }
 
 export class JmesPath {
   private readonly interp = new KyvernoInterpreter();
   private readonly cache = new Map<string, Ast>();
+  private readonly closures = new WeakMap<Ast, Closure>();
+  private readonly callers = new Map<string, Caller | undefined>();
+  private readonly host: ClosureHost;
+  private table!: Record<string, FunctionEntry>;
+  private validators!: Map<string, (args: unknown[]) => void>;
   readonly env: FunctionEnv;
 
   constructor(functions: (env: FunctionEnv) => FunctionDef[], env: FunctionEnv = { now: () => new Date() }) {
@@ -205,8 +246,10 @@ export class JmesPath {
       if (isObject(obj)) return exprefs.has(obj) ? TYPE_EXPREF : TYPE_OBJECT;
       return libTypeName(obj);
     };
-    const table = (runtime as unknown as { _functionTable: Record<string, { _func: (args: unknown[]) => JsonValue; _signature: FunctionDef['signature'] }> })._functionTable;
+    const table = (runtime as unknown as { _functionTable: Record<string, FunctionEntry> })._functionTable;
     const validators = new Map<string, (args: unknown[]) => void>();
+    this.table = table;
+    this.validators = validators;
     runtime.callFunction = (name: string, args: unknown[]) => {
       this.interp.budget.charge(argumentCost(args));
       const entry = Object.hasOwn(table, name) ? table[name] : undefined;
@@ -223,6 +266,90 @@ export class JmesPath {
       const result = runtime.register(def.name, def.fn, def.signature, { override: true });
       if (!result.success) throw new Error(`cannot register JMESPath function ${def.name}: ${result.message ?? ''}`);
     }
+    this.host = {
+      interpret: (node, value, bindings, budget) => this.visitWith(node, value, bindings, budget),
+      functionCaller: (name) => this.functionCaller(name),
+    };
+  }
+
+  /** Runs the interpreter on `node` with these bindings and budget (no error wrapping). */
+  private visitWith(node: Ast, value: JsonValue, bindings: Bindings, budget: Budget): JsonValue {
+    const interp = this.interp;
+    const savedBindings = interp.bindings;
+    const savedBudget = interp.budget;
+    interp.bindings = bindings;
+    interp.budget = budget;
+    try {
+      const out = interp.visit(node, value);
+      return (out === undefined ? null : out) as JsonValue;
+    } finally {
+      interp.bindings = savedBindings;
+      interp.budget = savedBudget;
+    }
+  }
+
+  /**
+   * The callable for a registered function, resolved once: charges the budget, validates the
+   * arguments (same rules and messages as the library), calls it. Functions that take `&expr`
+   * run with the interpreter's bindings and budget set, since they visit their expression there.
+   */
+  private functionCaller(name: string): Caller | undefined {
+    if (this.callers.has(name)) return this.callers.get(name);
+    const entry = Object.hasOwn(this.table, name) ? this.table[name] : undefined;
+    let caller: Caller | undefined;
+    if (entry !== undefined) {
+      const runtime = this.interp.runtime;
+      const validate = argumentValidator(name, entry._signature, runtime);
+      this.validators.set(name, validate);
+      const fn = entry._func;
+      const takesExpref = entry._signature.some((sig) => sig.types.includes(TYPE_EXPREF));
+      caller = takesExpref
+        ? (args, bindings, budget) => {
+            budget.charge(argumentCost(args));
+            validate(args);
+            const interp = this.interp;
+            const savedBindings = interp.bindings;
+            const savedBudget = interp.budget;
+            interp.bindings = bindings;
+            interp.budget = budget;
+            try {
+              return fn.call(runtime, args);
+            } finally {
+              interp.bindings = savedBindings;
+              interp.budget = savedBudget;
+            }
+          }
+        : (args, _bindings, budget) => {
+            budget.charge(argumentCost(args));
+            validate(args);
+            return fn.call(runtime, args);
+          };
+    }
+    this.callers.set(name, caller);
+    return caller;
+  }
+
+  /**
+   * Compiles `ast` into a closure (cached per AST). Errors are PolicyEvalErrors exactly as from
+   * `evaluate()`; use it on every hot path.
+   */
+  compileFn(ast: Ast): (value: JsonValue, bindings: Bindings, budget: Budget) => JsonValue {
+    let fn = this.closures.get(ast);
+    if (fn === undefined) {
+      fn = compileClosure(ast, this.host);
+      this.closures.set(ast, fn);
+    }
+    const inner = fn;
+    const cost = Math.max(1, nodeCount(ast));
+    return (value, bindings, budget) => {
+      try {
+        budget.charge(cost);
+        const out = inner(value, bindings, budget);
+        return out === undefined ? null : out;
+      } catch (err) {
+        return asEvalError(err);
+      }
+    };
   }
 
   /** Names of every function available to policies. */
@@ -268,6 +395,11 @@ export class JmesPath {
 
   /** Convenience for tests and pre-processors: compile + evaluate. */
   search(expression: string, value: JsonValue, bindings: Bindings = Bindings.empty(), budget: Budget = unlimitedBudget()): JsonValue {
+    return this.compileFn(this.compile(expression))(value, bindings, budget);
+  }
+
+  /** Like `search`, on the tree interpreter only (to cross-check the compiled closures in tests). */
+  interpret(expression: string, value: JsonValue, bindings: Bindings = Bindings.empty(), budget: Budget = unlimitedBudget()): JsonValue {
     return this.evaluate(this.compile(expression), value, bindings, budget);
   }
 }

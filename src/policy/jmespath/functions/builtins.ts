@@ -34,7 +34,10 @@ function extreme(values: JsonValue[], sign: 1 | -1): JsonValue {
 export function builtinOverrides(): FunctionDef[] {
   return [
     def('contains', [arg(T.array, T.string), arg(T.any)], ([subject, search]) => {
-      if (Array.isArray(subject)) return subject.some((e) => deepEqual(e, search as JsonValue));
+      if (Array.isArray(subject)) {
+        for (let i = 0; i < subject.length; i++) if (deepEqual(subject[i] as JsonValue, search as JsonValue)) return true;
+        return false;
+      }
       return typeof search === 'string' && (subject as string).includes(search);
     }),
     def('sort', [arg(T.arrayString, T.arrayNumber)], ([values]) => [...(values as JsonValue[])].sort(order(values as JsonValue[]))),
