@@ -7,7 +7,7 @@ import { AuditWriteError } from './errors.js';
 import { sanitizeEvent } from './events.js';
 import { readLines } from './lines.js';
 import { applyRetention, type RetentionPolicy } from './retention.js';
-import { encodeRecord, GENESIS_HASH, sealRecord, type AuditEvent, type AuditRecord } from './record.js';
+import { GENESIS_HASH, sealRecordLine, type AuditEvent, type AuditRecord } from './record.js';
 import { rotationDue, type RotationPolicy } from './rotation.js';
 import { findSegments, logPaths, readManifest, segmentName, writeManifest, type LogPaths, type Manifest, type SegmentInfo } from './segments.js';
 import { parseRecordLine, readTail } from './tail.js';
@@ -266,9 +266,9 @@ export class AuditLog {
     this.options.onWarning?.(message, err);
   }
 
-  private sealCheckpoint(head: Head, now: Date, mono: number): AuditRecord {
+  private sealCheckpoint(head: Head, now: Date, mono: number): { record: AuditRecord; line: string } {
     const cp = signCheckpoint(this.options.checkpoints!.key, { logId: this.manifest.logId, seq: head.seq, head: head.hash, time: now.toISOString() });
-    return sealRecord({ type: 'audit.checkpoint', checkpoint: cp }, head.seq + 1, head.hash, now, { clock: this.clockSource, mono });
+    return sealRecordLine({ type: 'audit.checkpoint', checkpoint: cp }, head.seq + 1, head.hash, now, { clock: this.clockSource, mono });
   }
 
   private get clockSource(): string {
@@ -311,18 +311,21 @@ export class AuditLog {
     let head = this.head;
     let since = this.sinceCheckpoint;
     const records: AuditRecord[] = [];
+    const lines: string[] = [];
     const results: Array<AuditRecord | undefined> = [];
     const checkpoints: AuditRecord[] = [];
     const seal = (event: AuditEvent) => {
-      const r = sealRecord(sanitizeEvent(event), head.seq + 1, head.hash, now, { clock: this.clockSource, mono });
+      const { record: r, line } = sealRecordLine(sanitizeEvent(event), head.seq + 1, head.hash, now, { clock: this.clockSource, mono });
       head = { seq: r.seq, hash: r.hash };
       records.push(r);
+      lines.push(line);
       return r;
     };
     const sealCp = () => {
-      const r = this.sealCheckpoint(head, now, mono);
+      const { record: r, line } = this.sealCheckpoint(head, now, mono);
       head = { seq: r.seq, hash: r.hash };
       records.push(r);
+      lines.push(line);
       checkpoints.push(r);
       since = 0;
       return r;
@@ -340,7 +343,7 @@ export class AuditLog {
       batch.forEach((item, i) => (item as { resolve: (r: AuditRecord | undefined) => void }).resolve(results[i]));
       return;
     }
-    const data = Buffer.from(records.map(encodeRecord).join(''), 'utf8');
+    const data = Buffer.from(lines.join(''), 'utf8');
     if (rotationDue(this.options.rotation, { bytes: this.goodSize, firstTimeMs: this.activeFirst ? Date.parse(this.activeFirst.time) : undefined }, data.length, now.getTime())) {
       if (Date.now() - this.lastRotationFailure > 10_000) {
         await this.rotateNow().catch((err: unknown) => {

@@ -53,13 +53,14 @@ export interface SealOptions {
 }
 
 /**
- * Turns an event into a chained record. The event is first reduced to plain JSON (dates become
- * strings, functions and undefined disappear), so the hash is over exactly what a reader parses.
- * The envelope fields win over event fields of the same name.
+ * Turns an event into a chained record and its stored line. The event is first reduced to plain
+ * JSON (dates become strings, functions and undefined disappear), so the hash is over exactly
+ * what a reader parses. The envelope fields win over event fields of the same name. The
+ * top-level members are made canonical once and used for both the hash and the line.
  */
-export function sealRecord(event: AuditEvent, seq: number, prevHash: string, time: Date, options: SealOptions = {}): AuditRecord {
+export function sealRecordLine(event: AuditEvent, seq: number, prevHash: string, time: Date, options: SealOptions = {}): { record: AuditRecord; line: string } {
   const plain = JSON.parse(JSON.stringify(event)) as AuditEvent;
-  const unsealed = {
+  const unsealed: Record<string, unknown> = {
     ...plain,
     v: AUDIT_RECORD_VERSION,
     seq,
@@ -68,7 +69,21 @@ export function sealRecord(event: AuditEvent, seq: number, prevHash: string, tim
     mono: options.mono ?? 0,
     prevHash,
   };
-  return { ...unsealed, hash: recordHash(unsealed) };
+  delete unsealed.hash;
+  const keys = Object.keys(unsealed)
+    .filter((k) => unsealed[k] !== undefined)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const members = keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(unsealed[k])}`);
+  const hash = createHash('sha256').update(`{${members.join(',')}}`).digest('hex');
+  let at = keys.findIndex((k) => k > 'hash');
+  if (at === -1) at = keys.length;
+  members.splice(at, 0, `"hash":"${hash}"`);
+  return { record: { ...(unsealed as Omit<AuditRecord, 'hash'>), hash } as AuditRecord, line: `{${members.join(',')}}\n` };
+}
+
+/** Turns an event into a chained record (see sealRecordLine). */
+export function sealRecord(event: AuditEvent, seq: number, prevHash: string, time: Date, options: SealOptions = {}): AuditRecord {
+  return sealRecordLine(event, seq, prevHash, time, options).record;
 }
 
 /** The one line a record is stored as: canonical JSON (sorted keys, no spaces) and a newline. */

@@ -16,8 +16,17 @@ export function parseRecordLine(text: string): { record: AuditRecord } | { probl
   if (shape) return { problem: shape, kind: 'malformed' };
   const record = value as AuditRecord;
   const { hash, ...rest } = record;
-  if (recordHash(rest) !== hash) return { problem: "the record's hash does not match its contents", kind: 'modified' };
-  if (canonicalJson(record) !== text) return { problem: 'the line is not in canonical form (its bytes were edited)', kind: 'modified' };
+  if (canonicalJson(record) !== text) {
+    return { problem: recordHash(rest) !== hash ? "the record's hash does not match its contents" : 'the line is not in canonical form (its bytes were edited)', kind: 'modified' };
+  }
+  // The line is canonical, so the canonical form without `hash` is the line without that member
+  // (a top-level key, and always preceded by another: "clock" sorts first).
+  const member = `,"hash":"${hash}"`;
+  const at = text.indexOf(member);
+  const body = at === -1 ? undefined : text.slice(0, at) + text.slice(at + member.length);
+  if (body === undefined || createHash('sha256').update(body).digest('hex') !== hash) {
+    return { problem: "the record's hash does not match its contents", kind: 'modified' };
+  }
   return { record };
 }
 
