@@ -48,6 +48,8 @@ export async function applyRetention(
   policy: RetentionPolicy | undefined,
   nowMs: number,
 ): Promise<SegmentInfo[]> {
+  // Files a crash left behind after the manifest already marked them deleted.
+  for (const s of manifest.segments.filter((x) => x.deleted)) await removeSegment(fs, path.join(paths.dir, s.file));
   const withMarks = await Promise.all(
     manifest.segments.map(async (s) => ({ ...s, exported: await fs.exists(exportedMarker(path.join(paths.dir, s.file))) })),
   );
@@ -57,13 +59,14 @@ export async function applyRetention(
   const files = new Set(chosen.map((s) => s.file));
   manifest.segments = manifest.segments.map((s) => (files.has(s.file) ? { ...s, deleted: { at, reason: 'retention' } } : s));
   await writeManifest(fs, paths, manifest);
-  for (const s of chosen) {
-    const file = path.join(paths.dir, s.file);
-    for (const f of [file, exportedMarker(file)]) {
-      await fs.unlink(f).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ENOENT') throw err;
-      });
-    }
-  }
+  for (const s of chosen) await removeSegment(fs, path.join(paths.dir, s.file));
   return chosen;
+}
+
+async function removeSegment(fs: AuditFileSystem, file: string): Promise<void> {
+  for (const f of [file, exportedMarker(file)]) {
+    await fs.unlink(f).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
 }

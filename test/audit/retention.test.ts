@@ -66,4 +66,25 @@ describe('retention', () => {
     expect(report.valid).toBe(true);
     expect(report.files.filter((f) => f.status === 'deleted by retention')).toHaveLength(2);
   });
+
+  it('finishes a deletion a crash interrupted (marked deleted in the manifest, file still there)', async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, 'audit.jsonl');
+    const options = { rotation: { maxBytes: 2500 }, retention: { maxFiles: 1, keepUnexported: false } };
+    let log = await AuditLog.open(file, options);
+    for (let i = 1; i <= 12; i++) await log.append(decision(i));
+    await log.close();
+    const { readFile, writeFile } = await import('node:fs/promises');
+    const manifestFile = path.join(dir, 'audit.manifest.json');
+    const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as { segments: Array<{ file: string; deleted?: unknown }> };
+    const gone = manifest.segments.find((s) => s.deleted)!;
+    // Simulate the crash: the file is back, the manifest says deleted.
+    const { copyFile } = await import('node:fs/promises');
+    const live = manifest.segments.find((s) => !s.deleted)!;
+    await copyFile(path.join(dir, live.file), path.join(dir, gone.file));
+    await writeFile(manifestFile, JSON.stringify(manifest));
+    log = await AuditLog.open(file, options);
+    await log.close();
+    expect(await readdir(dir)).not.toContain(gone.file);
+  });
 });
