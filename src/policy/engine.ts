@@ -121,6 +121,51 @@ export function formatFailure(f: Failure): string {
   return f.message ? `${f.message} (CHECK=${f.check})` : `(CHECK=${f.check})`;
 }
 
+/** The current resource of an evaluation, for context entries bound once per call. */
+interface EvalState {
+  resource: JsonValue;
+  budget: Budget;
+  memo: ResourceMemo;
+}
+
+interface RuleBase {
+  base: Bindings;
+  /** the rule's context is already bound in `base` */
+  static: boolean;
+}
+
+/**
+ * When every context entry of a rule is a literal or shareable (a function of the resource and
+ * earlier entries, see memo.ts) and none is named policy or rule, the context can be bound once
+ * per call below `$policy`/`$rule`: its entries read the current resource through `state` and
+ * the per-resource memo, so nothing is allocated per (rule, resource).
+ */
+function sharedContextScope(rule: CompiledRule, below: Bindings, state: EvalState): Bindings | undefined {
+  if (rule.context.length === 0) return below;
+  for (const e of rule.context) {
+    if (e.name === 'policy' || e.name === 'rule') return undefined;
+    if (e.value.kind !== 'literal' && e.memo === undefined) return undefined;
+  }
+  let b = below;
+  for (const entry of rule.context) {
+    const value = entry.value;
+    if (value.kind === 'literal') {
+      b = b.with(entry.name, value.value);
+      continue;
+    }
+    const id = entry.memo as number;
+    const before = b;
+    b = b.withComputed(entry.name, () => {
+      const memo = state.memo;
+      if (memo.has(id)) return memo.get(id);
+      const v = value.fn(state.resource, before, state.budget);
+      memo.set(id, v);
+      return v;
+    });
+  }
+  return b;
+}
+
 /** Where evaluateRule leaves the scope it used (for the identifier), without allocating. */
 interface RuleScope {
   bindings: Bindings;
@@ -130,13 +175,13 @@ interface RuleScope {
  * Evaluates one rule on one resource. Never throws. `undefined` = not applicable. The context is
  * bound after match/exclude unless they refer to it, so rules that do not apply bind nothing.
  */
-function evaluateRule(rule: CompiledRule, resource: JsonValue, base: Bindings, budget: Budget, memo: ResourceMemo, scope: RuleScope): RuleOutcome | undefined {
+function evaluateRule(rule: CompiledRule, resource: JsonValue, base: Bindings, contextBound: boolean, budget: Budget, memo: ResourceMemo, scope: RuleScope): RuleOutcome | undefined {
   scope.bindings = base;
   try {
-    if (rule.matchNeedsContext) scope.bindings = ruleBindings(rule, resource, base, budget, memo);
+    if (!contextBound && rule.matchNeedsContext) scope.bindings = ruleBindings(rule, resource, base, budget, memo);
     if (rule.match && !matches(rule.match, resource, scope.bindings, budget, memo)) return undefined;
     if (rule.exclude && matches(rule.exclude, resource, scope.bindings, budget, memo)) return undefined;
-    if (!rule.matchNeedsContext) scope.bindings = ruleBindings(rule, resource, base, budget, memo);
+    if (!contextBound && !rule.matchNeedsContext) scope.bindings = ruleBindings(rule, resource, base, budget, memo);
     const failures = assertRule(rule, resource, scope.bindings, budget);
     if (failures === undefined) return PASS;
     return { status: 'fail', failures, message: failures.map(formatFailure).join('; ') };
@@ -179,6 +224,9 @@ export function evaluate(policies: readonly LoadedPolicy[], resources: readonly 
   const shared = Bindings.fromObject(externalValues);
   // `$payload` is one slot per call, re-pointed at each resource, so the resource-independent
   // part of every rule's scope (externals < $payload < $policy < $rule) is built once per call.
+  const budget = new Budget(limits);
+  const memo = new ResourceMemo();
+  const state: EvalState = { resource: null, budget, memo };
   const sharedSlot = shared.slot('payload');
   const slots = [sharedSlot];
   const ruleBases = policies.map((p) => {
@@ -188,21 +236,27 @@ export function evaluate(policies: readonly LoadedPolicy[], resources: readonly 
       slot = Bindings.fromObject(externalValues, Bindings.fromObject(p.defaultBindings)).slot('payload');
       slots.push(slot);
     }
-    const withPolicy = slot.scope.with('policy', exposedPolicy(p));
-    return p.rules.map((rule) => withPolicy.with('rule', rule.raw));
+    const policyJson = exposedPolicy(p);
+    const withPolicy = slot.scope.with('policy', policyJson);
+    return p.rules.map((rule): RuleBase => {
+      const shared = sharedContextScope(rule, slot.scope, state);
+      // context entries that do not shadow $policy/$rule can sit below them: same lookups
+      if (shared !== undefined) return { base: shared.with('policy', policyJson).with('rule', rule.raw), static: true };
+      return { base: withPolicy.with('rule', rule.raw), static: false };
+    });
   });
-  const budget = new Budget(limits);
-  const memo = new ResourceMemo();
+
   const scope: RuleScope = { bindings: shared };
   return withClock(options.now, () => {
     const results: PolicyResult[] = [];
     for (let resourceIndex = 0; resourceIndex < resources.length; resourceIndex++) {
       const resource = toJson(resources[resourceIndex]);
       for (const slot of slots) slot.set(resource);
+      state.resource = resource;
       memo.next();
       for (let p = 0; p < policies.length; p++) {
         const policy = policies[p] as LoadedPolicy;
-        const bases = ruleBases[p] as Bindings[];
+        const bases = ruleBases[p] as RuleBase[];
         const severity = policy.annotations[SEVERITY_ANNOTATION];
         for (let r = 0; r < policy.rules.length; r++) {
           const rule = policy.rules[r] as CompiledRule;
@@ -210,7 +264,8 @@ export function evaluate(policies: readonly LoadedPolicy[], resources: readonly 
           let resource_: string | number = resourceIndex;
           try {
             budget.reset();
-            outcome = evaluateRule(rule, resource, bases[r] as Bindings, budget, memo, scope);
+            const base = bases[r] as RuleBase;
+            outcome = evaluateRule(rule, resource, base.base, base.static, budget, memo, scope);
             if (outcome === undefined) {
               if (!includeSkipped) continue;
               outcome = SKIP;

@@ -43,7 +43,8 @@ export function compileExpression(ctx: CompileContext, statement: string, prefix
   } catch (err) {
     throw new CompileError(`invalid JMESPath expression "${statement}": ${(err as Error).message}`, path);
   }
-  return { ast, source: statement, fn: ctx.jp.compileFn(ast) };
+  const { raw, cost } = ctx.jp.compileRaw(ast);
+  return { ast, source: statement, fn: ctx.jp.compileFn(ast), raw, cost };
 }
 
 /** A scalar leaf, or a context entry's `variable` (maps and arrays are literals there). */

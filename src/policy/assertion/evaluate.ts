@@ -18,6 +18,7 @@ import type { Budget } from '../jmespath/budget.js';
 import { isObject, type JsonValue } from '../jmespath/types.js';
 import type { MapEntry, TreeNode, ValueNode, Violation } from './types.js';
 import { goSprint } from '../jmespath/functions/gojson.js';
+import { toEvalError } from '../jmespath/interpreter.js';
 
 /**
  * The current field path as a stack of rendered segments (`spec`, `.containers`, `[0]`), pushed
@@ -116,7 +117,7 @@ function compileNode(node: TreeNode, root: boolean): TreeFn {
         };
       }
       const entries = node.entries.map((e) => ({ segment: root ? e.key : `.${e.key}`, fn: compileEntry(e) }));
-      return (value, bindings, run, depth) => {
+      const generic: TreeFn = (value, bindings, run, depth) => {
         run.budget.charge();
         run.budget.checkDepth(depth);
         const path = run.path;
@@ -127,6 +128,7 @@ function compileNode(node: TreeNode, root: boolean): TreeFn {
           path.pop();
         }
       };
+      return scalarFieldsWalk(node, root, generic) ?? generic;
     }
     case 'array': {
       const items = node.items.map((t) => compileNode(t, false));
@@ -152,6 +154,48 @@ function compileNode(node: TreeNode, root: boolean): TreeFn {
     default:
       return compileLeaf(node);
   }
+}
+
+/**
+ * A map node whose keys are all plain (no `~`, no `->`) with non-null scalar literal leaves, such
+ * as `{kind: Pod}` or `{apiVersion: v1, kind: Secret}`: the common match discriminator. Walked
+ * without per-key closures; anything the fast loop does not handle exactly (the value is not an
+ * object, a field has another type: an error upstream) takes the generic walk, which reports it.
+ */
+function scalarFieldsWalk(node: Extract<TreeNode, { kind: 'map' }>, root: boolean, generic: TreeFn): TreeFn | undefined {
+  const fields: { name: string; segment: string; expected: string | number | boolean }[] = [];
+  for (const e of node.entries) {
+    const child = e.child;
+    if (e.foreach || e.binding !== undefined || e.projection.type !== 'plain' || child.kind !== 'literal') return undefined;
+    const expected = child.value;
+    if (expected === null || typeof expected === 'object') return undefined;
+    fields.push({ name: e.projection.name, segment: root ? e.key : `.${e.key}`, expected });
+  }
+  return (value, bindings, run, depth) => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return generic(value, bindings, run, depth);
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i] as (typeof fields)[number];
+      const actual = Object.hasOwn(value, f.name) ? (value[f.name] as JsonValue) : undefined;
+      if (actual !== undefined && actual !== null && typeof actual !== typeof f.expected) return generic(value, bindings, run, depth);
+    }
+    run.budget.charge(1 + fields.length * 3);
+    run.budget.checkDepth(depth + 1);
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i] as (typeof fields)[number];
+      if (!Object.hasOwn(value, f.name)) {
+        if (run.collect) run.path.push(f.segment);
+        violation(run, 'Required', undefined, () => 'field not found in the input object');
+        if (run.collect) run.path.pop();
+        continue;
+      }
+      const actual = value[f.name] as JsonValue;
+      if (actual !== f.expected) {
+        if (run.collect) run.path.push(f.segment);
+        violation(run, 'Invalid', actual, () => `Expected value: ${describeExpected(f.expected)}`);
+        if (run.collect) run.path.pop();
+      }
+    }
+  };
 }
 
 function compileLeaf(node: ValueNode): TreeFn {
@@ -188,17 +232,18 @@ function compileLeaf(node: ValueNode): TreeFn {
       if (!ok) violation(run, 'Invalid', value, () => `Expected value: ${describeExpected(expected)}`);
     };
   }
-  const fn = node.fn;
+  const raw = node.raw;
+  const cost = node.cost + 1;
   return (value, bindings, run, depth) => {
-    run.budget.charge();
     run.budget.checkDepth(depth);
     let ok: boolean;
     let expected: JsonValue;
     try {
-      expected = fn(value, bindings, run.budget);
+      run.budget.charge(cost);
+      expected = raw(value, bindings, run.budget) ?? null;
       ok = matchFast(expected, value, run.budget, depth);
     } catch (err) {
-      atPath(err, run.path);
+      atPath(toEvalError(err), run.path);
     }
     if (!ok) violation(run, 'Invalid', value, () => `Expected value: ${describeExpected(expected)}`);
   };
@@ -244,13 +289,15 @@ function compileEntry(entry: MapEntry): TreeFn {
       descend(value[name] as JsonValue, bindings, run, depth);
     };
   }
-  const fn = projection.fn;
+  const raw = projection.raw;
+  const cost = projection.cost;
   return (value, bindings, run, depth) => {
     let projected: JsonValue;
     try {
-      projected = fn(value, bindings, run.budget);
+      run.budget.charge(cost);
+      projected = raw(value, bindings, run.budget) ?? null;
     } catch (err) {
-      atPath(err, run.path);
+      atPath(toEvalError(err), run.path);
     }
     descend(projected, bindings, run, depth);
   };

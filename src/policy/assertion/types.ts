@@ -7,6 +7,9 @@ export interface Expression {
   source: string;
   /** the compiled closure (errors are PolicyEvalErrors) */
   fn: (value: JsonValue, bindings: Bindings, budget: Budget) => JsonValue;
+  /** the bare closure (the caller charges `cost`, maps undefined to null and converts errors) */
+  raw: (value: JsonValue, bindings: Bindings, budget: Budget) => JsonValue | undefined;
+  cost: number;
 }
 
 export type Projection = { type: 'plain'; name: string } | ({ type: 'expression' } & Expression);

@@ -14,6 +14,7 @@ export class Bindings {
 
   private resolved: boolean;
   private failure: unknown;
+  private compute: Thunk | undefined;
 
   private constructor(
     private readonly parent: Bindings | null,
@@ -55,6 +56,16 @@ export class Bindings {
     };
   }
 
+  /**
+   * A binding whose value is produced by `compute` at every reference (the engine's per-resource
+   * memo stands behind it, so it is still computed once per resource). Never cached in the node.
+   */
+  withComputed(name: string, compute: Thunk): Bindings {
+    const node = new Bindings(this, name, null, undefined);
+    node.compute = compute;
+    return node;
+  }
+
   withLazy(name: string, thunk: Thunk): Bindings {
     return new Bindings(this, name, null, thunk);
   }
@@ -88,6 +99,7 @@ export class Bindings {
   }
 
   private get(): JsonValue {
+    if (this.compute !== undefined) return this.compute();
     if (this.resolved) {
       if (this.failure !== undefined) throw this.failure;
       return this.value;

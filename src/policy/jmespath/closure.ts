@@ -28,6 +28,18 @@ export interface ClosureHost {
   interpret(node: Ast, value: JsonValue, bindings: Bindings, budget: Budget): JsonValue;
   /** The callable for function `name` (validates arguments, charges the budget), or undefined if unknown. */
   functionCaller(name: string): ((args: JsonValue[], bindings: Bindings, budget: Budget) => JsonValue) | undefined;
+  /** A specialised closure for a call whose shape allows one (see `constantMembership`), else undefined. */
+  fastFunction?(name: string, args: Ast[], compile: (n: Ast) => Closure): Closure | undefined;
+}
+
+/** The value of a constant argument (a literal, or a list of literals), else undefined. */
+export function constantOf(node: Ast): { value: JsonValue } | undefined {
+  const n = node as Node;
+  if (n.type === 'Literal') return { value: n.value as JsonValue };
+  if (n.type === 'MultiSelectList' && (n.children as Node[]).every((x) => x.type === 'Literal')) {
+    return { value: (n.children as Node[]).map((x) => x.value as JsonValue) };
+  }
+  return undefined;
 }
 
 type Node = Ast & Record<string, unknown>;
@@ -77,6 +89,19 @@ function field(v: JsonValue, name: string): JsonValue {
   return Object.hasOwn(v, name) ? (v[name] ?? null) : null;
 }
 
+/**
+ * A field reader for `name` with the semantics of `field`, faster: a JSON object's inherited
+ * members are all functions (a JSON value never is), except `__proto__`, which takes the slow path.
+ */
+function fieldReader(name: string): (v: JsonValue) => JsonValue {
+  if (name === '__proto__') return (v) => field(v, name);
+  return (v) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return null;
+    const x = (v as Record<string, unknown>)[name];
+    return x === undefined || typeof x === 'function' ? null : (x as JsonValue);
+  };
+}
+
 /** Number of nodes of an AST (its fixed cost). */
 export function nodeCount(node: unknown): number {
   if (node === null || typeof node !== 'object') return 0;
@@ -114,20 +139,24 @@ export function compileClosure(ast: Ast, host: ClosureHost): Closure {
     case 'Subexpression': {
       const chain = fieldChain(n);
       if (chain) {
-        if (chain.length === 1) {
-          const name = chain[0] as string;
-          return (v) => {
-            return field(v, name);
-          };
+        const readers = chain.map(fieldReader);
+        const [r0, r1, r2, r3] = readers as [(v: JsonValue) => JsonValue, ...((v: JsonValue) => JsonValue)[]];
+        switch (readers.length) {
+          case 1:
+            return r0;
+          case 2:
+            return (v) => (r1 as (v: JsonValue) => JsonValue)(r0(v));
+          case 3:
+            return (v) => (r2 as (v: JsonValue) => JsonValue)((r1 as (v: JsonValue) => JsonValue)(r0(v)));
+          case 4:
+            return (v) => (r3 as (v: JsonValue) => JsonValue)((r2 as (v: JsonValue) => JsonValue)((r1 as (v: JsonValue) => JsonValue)(r0(v))));
+          default:
+            return (v) => {
+              let cur = v;
+              for (let i = 0; i < readers.length && cur !== null; i++) cur = (readers[i] as (v: JsonValue) => JsonValue)(cur);
+              return cur;
+            };
         }
-        return (v) => {
-          let cur = v;
-          for (let i = 0; i < chain.length; i++) {
-            cur = field(cur, chain[i] as string);
-            if (cur === null) return null;
-          }
-          return cur;
-        };
       }
       if (n.type === 'Field') return fallback;
       const left = c(n.left as Ast);
@@ -298,6 +327,8 @@ export function compileClosure(ast: Ast, host: ClosureHost): Closure {
       const name = n.name as string;
       const call = host.functionCaller(name);
       if (call === undefined) return fallback; // the interpreter reports the unknown function
+      const fast = host.fastFunction?.(name, n.children as Ast[], c);
+      if (fast !== undefined) return fast;
       const args = (n.children as Ast[]).map(c);
       return (v, b, budget) => {
         const values = new Array<JsonValue>(args.length);

@@ -20,7 +20,7 @@ import { SyncgateError } from '../../errors.js';
 import { Bindings } from './bindings.js';
 import { unlimitedBudget, type Budget } from './budget.js';
 import { isObject, type Ast, type FunctionDef, type FunctionEnv, type JsonValue } from './types.js';
-import { compileClosure, nodeCount, type Closure, type ClosureHost } from './closure.js';
+import { compileClosure, constantOf, nodeCount, type Closure, type ClosureHost } from './closure.js';
 
 interface RuntimeLike {
   register(name: string, fn: (args: JsonValue[]) => JsonValue, sig: FunctionDef['signature'], opts: { override: boolean }): { success: boolean; message?: string };
@@ -217,14 +217,18 @@ function argumentCost(args: unknown[]): number {
 type FunctionEntry = { _func: (args: unknown[]) => JsonValue; _signature: FunctionDef['signature'] };
 type Caller = (args: JsonValue[], bindings: Bindings, budget: Budget) => JsonValue;
 
-/** Converts anything thrown during evaluation into a PolicyEvalError (the interpreter's rules). */
-function asEvalError(err: unknown): never {
-  if (err instanceof SyncgateError) throw err;
+/** Anything thrown during evaluation as a SyncgateError (the interpreter's rules). */
+export function toEvalError(err: unknown): SyncgateError {
+  if (err instanceof SyncgateError) return err;
   if (err instanceof RangeError) {
-    throw new PolicyEvalError(PolicyErrorCode.BUDGET_EXCEEDED, `evaluation too deep: ${err.message}`, undefined, { cause: err });
+    return new PolicyEvalError(PolicyErrorCode.BUDGET_EXCEEDED, `evaluation too deep: ${err.message}`, undefined, { cause: err });
   }
   const msg = err instanceof Error ? err.message : String(err);
-  throw new PolicyEvalError(PolicyErrorCode.EVAL_ERROR, msg, undefined, { cause: err });
+  return new PolicyEvalError(PolicyErrorCode.EVAL_ERROR, msg, undefined, { cause: err });
+}
+
+function asEvalError(err: unknown): never {
+  throw toEvalError(err);
 }
 
 export class JmesPath {
@@ -266,9 +270,29 @@ export class JmesPath {
       const result = runtime.register(def.name, def.fn, def.signature, { override: true });
       if (!result.success) throw new Error(`cannot register JMESPath function ${def.name}: ${result.message ?? ''}`);
     }
+    const builtinContains = this.functionCaller('contains');
     this.host = {
       interpret: (node, value, bindings, budget) => this.visitWith(node, value, bindings, budget),
       functionCaller: (name) => this.functionCaller(name),
+      // `contains(<constant list of scalars>, x)`: a set lookup for scalar x (the result
+      // `contains` gives, since JMESPath equality of scalars is ===); anything else takes the call
+      fastFunction: (name, args, compile) => {
+        if (name !== 'contains' || args.length !== 2) return undefined;
+        const list = constantOf(args[0] as Ast);
+        if (!list || !Array.isArray(list.value) || !list.value.every((x) => x === null || typeof x !== 'object')) return undefined;
+        const members = new Set(list.value);
+        const subject = list.value;
+        const search = compile(args[1] as Ast);
+        const general = builtinContains as Caller;
+        return (v, b, budget) => {
+          const x = search(v, b, budget);
+          if (x === null || typeof x !== 'object') {
+            budget.charge(subject.length + 1);
+            return members.has(x);
+          }
+          return general([subject, x], b, budget);
+        };
+      },
     };
   }
 
@@ -334,13 +358,7 @@ export class JmesPath {
    * `evaluate()`; use it on every hot path.
    */
   compileFn(ast: Ast): (value: JsonValue, bindings: Bindings, budget: Budget) => JsonValue {
-    let fn = this.closures.get(ast);
-    if (fn === undefined) {
-      fn = compileClosure(ast, this.host);
-      this.closures.set(ast, fn);
-    }
-    const inner = fn;
-    const cost = Math.max(1, nodeCount(ast));
+    const { raw: inner, cost } = this.compileRaw(ast);
     return (value, bindings, budget) => {
       try {
         budget.charge(cost);
@@ -350,6 +368,19 @@ export class JmesPath {
         return asEvalError(err);
       }
     };
+  }
+
+  /**
+   * The bare closure and its fixed cost, for callers that charge `cost`, map `undefined` to null
+   * and convert errors (`toEvalError`) themselves, inside a try/catch they already have.
+   */
+  compileRaw(ast: Ast): { raw: Closure; cost: number } {
+    let fn = this.closures.get(ast);
+    if (fn === undefined) {
+      fn = compileClosure(ast, this.host);
+      this.closures.set(ast, fn);
+    }
+    return { raw: fn, cost: Math.max(1, nodeCount(ast)) };
   }
 
   /** Names of every function available to policies. */
