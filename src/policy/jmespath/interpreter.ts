@@ -21,6 +21,7 @@ import { Bindings } from './bindings.js';
 import { unlimitedBudget, type Budget } from './budget.js';
 import { isObject, type Ast, type FunctionDef, type FunctionEnv, type JsonValue } from './types.js';
 import { compileClosure, constantOf, nodeCount, type Closure, type ClosureHost } from './closure.js';
+import { generateClosure } from './codegen.js';
 
 interface RuntimeLike {
   register(name: string, fn: (args: JsonValue[]) => JsonValue, sig: FunctionDef['signature'], opts: { override: boolean }): { success: boolean; message?: string };
@@ -377,7 +378,7 @@ export class JmesPath {
   compileRaw(ast: Ast): { raw: Closure; cost: number } {
     let fn = this.closures.get(ast);
     if (fn === undefined) {
-      fn = compileClosure(ast, this.host);
+      fn = generateClosure(ast, this.host) ?? compileClosure(ast, this.host);
       this.closures.set(ast, fn);
     }
     return { raw: fn, cost: Math.max(1, nodeCount(ast)) };

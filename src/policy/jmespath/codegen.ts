@@ -1,0 +1,330 @@
+/**
+ * Generates one JavaScript function per JMESPath expression (at policy load), so that V8 compiles
+ * each expression to straight-line code: field chains become property reads, `||`/`&&`/`!` and
+ * comparisons become branches, projections and filters become loops. Semantics are exactly those
+ * of the closures in closure.ts (and so of the interpreter); node types without a generator here
+ * call the closure compiled for that node.
+ *
+ * Safety: the generated source is built only from fixed templates, numbered temporaries, integer
+ * indexes validated as such, and property names passed through JSON.stringify (a string literal
+ * that cannot close itself). Every other value of the policy (literals, names of variables and
+ * functions, callables) is handed over through the constants array `K`, never as source text.
+ */
+import type { Bindings } from './bindings.js';
+import type { Budget } from './budget.js';
+import { compileClosure, constantOf, isFalse, type Closure, type ClosureHost } from './closure.js';
+import { deepEqual } from '../compare.js';
+import { PolicyErrorCode, PolicyEvalError } from '../errors.js';
+import type { Ast, JsonValue } from './types.js';
+
+type Node = Ast & Record<string, unknown>;
+
+const helpers = {
+  isFalse,
+  deepEqual,
+  field(v: JsonValue, name: string): JsonValue {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return null;
+    return Object.hasOwn(v, name) ? (v[name] ?? null) : null;
+  },
+  byZero(what: string): never {
+    throw new PolicyEvalError(PolicyErrorCode.EVAL_ERROR, `${what} by zero`);
+  },
+};
+
+function containsExpref(node: unknown): boolean {
+  if (node === null || typeof node !== 'object') return false;
+  if ((node as Node).type === 'ExpressionReference') return true;
+  for (const v of Object.values(node)) if (v !== null && typeof v === 'object' && containsExpref(v)) return true;
+  return false;
+}
+
+class Generator {
+  readonly lines: string[] = [];
+  readonly consts: unknown[] = [];
+  private temps = 0;
+
+  constructor(private readonly host: ClosureHost) {}
+
+  temp(): string {
+    return `t${this.temps++}`;
+  }
+
+  declarations(): string {
+    return this.temps === 0 ? '' : `let ${Array.from({ length: this.temps }, (_, i) => `t${i}`).join(', ')};`;
+  }
+
+  k(value: unknown): string {
+    this.consts.push(value);
+    return `K[${this.consts.length - 1}]`;
+  }
+
+  line(s: string): void {
+    this.lines.push(s);
+  }
+
+  /** Emits code computing `node` with `@` in JS variable `cur` and bindings in `bv`; returns the variable (or constant) holding the result. */
+  emit(node: Node, cur: string, bv: string): string {
+    switch (node.type) {
+      case 'Literal':
+        return this.k(node.value);
+      case 'Current':
+      case 'Identity':
+        return cur;
+      case 'Root':
+        return 'null';
+      case 'Field':
+        return this.fieldChain([node.name as string], cur);
+      case 'Subexpression': {
+        const chain = fieldNames(node);
+        if (chain) return this.fieldChain(chain, cur);
+        const left = this.emit(node.left as Node, cur, bv);
+        const t = this.temp();
+        this.line(`${t} = null;`);
+        this.line(`if (${left} !== null && ${left} !== undefined) {`);
+        const right = this.emit(node.right as Node, left, bv);
+        this.line(`${t} = ${right} ?? null;`);
+        this.line('}');
+        return t;
+      }
+      case 'Variable': {
+        const t = this.temp();
+        this.line(`${t} = ${bv}.lookup(${this.k(node.name)});`);
+        return t;
+      }
+      case 'Index': {
+        const index = node.value;
+        if (typeof index !== 'number' || !Number.isInteger(index)) return this.fallback(node, cur, bv);
+        const t = this.temp();
+        const at = index < 0 ? `${cur}.length - ${-index}` : String(index);
+        this.line(`${t} = Array.isArray(${cur}) ? (${cur}[${at}] ?? null) : null;`);
+        return t;
+      }
+      case 'IndexExpression':
+      case 'Pipe': {
+        const left = this.emit(node.left as Node, cur, bv);
+        return this.emit(node.right as Node, left, bv);
+      }
+      case 'Projection': {
+        const l = node.left as Node;
+        if (l.type === 'IndexExpression' && (l.right as Node).type === 'Slice') return this.fallback(node, cur, bv);
+        return this.loop(node, this.emit(l, cur, bv), bv, false);
+      }
+      case 'FilterProjection':
+        return this.loop(node, this.emit(node.left as Node, cur, bv), bv, true);
+      case 'ValueProjection': {
+        const base = this.emit(node.left as Node, cur, bv);
+        const vals = this.temp();
+        this.line(`${vals} = (${base} !== null && typeof ${base} === 'object' && !Array.isArray(${base})) ? Object.values(${base}) : null;`);
+        return this.loop(node, vals, bv, false);
+      }
+      case 'Flatten': {
+        const child = this.emit(node.child as Node, cur, bv);
+        const t = this.temp();
+        this.line(`if (Array.isArray(${child})) { budget.charge(${child}.length); ${t} = ${child}.flat(); } else ${t} = null;`);
+        return t;
+      }
+      case 'MultiSelectList': {
+        const constant = constantOf(node);
+        if (constant) return this.k(constant.value);
+        const parts = (node.children as Node[]).map((c) => this.emit(c, cur, bv));
+        const t = this.temp();
+        this.line(`${t} = [${parts.join(', ')}];`);
+        return t;
+      }
+      case 'MultiSelectHash': {
+        const t = this.temp();
+        const children = node.children as unknown as { name: string; value: Node }[];
+        const values = children.map((c) => this.emit(c.value, cur, bv));
+        this.line(`${t} = {};`);
+        children.forEach((c, i) => this.line(`${t}[${this.k(c.name)}] = ${values[i]};`));
+        return t;
+      }
+      case 'Comparator':
+        return this.comparator(node, cur, bv);
+      case 'OrExpression':
+      case 'AndExpression': {
+        const left = this.emit(node.left as Node, cur, bv);
+        const t = this.temp();
+        this.line(`if (${node.type === 'OrExpression' ? '' : '!'}H.isFalse(${left})) {`);
+        const right = this.emit(node.right as Node, cur, bv);
+        this.line(`${t} = ${right};`);
+        this.line(`} else ${t} = ${left};`);
+        return t;
+      }
+      case 'NotExpression': {
+        const child = this.emit(node.child as Node, cur, bv);
+        const t = this.temp();
+        this.line(`${t} = H.isFalse(${child});`);
+        return t;
+      }
+      case 'Ternary': {
+        const cond = this.emit(node.condition as Node, cur, bv);
+        const t = this.temp();
+        this.line(`if (!H.isFalse(${cond})) {`);
+        const yes = this.emit(node.trueExpr as Node, cur, bv);
+        this.line(`${t} = ${yes};`);
+        this.line('} else {');
+        const no = this.emit(node.falseExpr as Node, cur, bv);
+        this.line(`${t} = ${no};`);
+        this.line('}');
+        return t;
+      }
+      case 'LetExpression': {
+        const inner = this.temp();
+        this.line(`${inner} = ${bv};`);
+        for (const x of node.bindings as unknown as { variable: string; reference: Node }[]) {
+          const value = this.emit(x.reference, cur, bv);
+          this.line(`${inner} = ${inner}.with(${this.k(x.variable)}, ${value});`);
+        }
+        return this.emit(node.expression as Node, cur, inner);
+      }
+      case 'Arithmetic':
+        return this.arithmetic(node, cur, bv);
+      case 'Unary': {
+        const x = this.emit(node.operand as Node, cur, bv);
+        const t = this.temp();
+        this.line(`${t} = typeof ${x} === 'number' ? ${node.operator === 'Minus' ? '-' : ''}${x} : null;`);
+        return t;
+      }
+      case 'Function':
+        return this.call(node, cur, bv);
+      default:
+        return this.fallback(node, cur, bv);
+    }
+  }
+
+  private fallback(node: Node, cur: string, bv: string): string {
+    const fn = compileClosure(node, this.host);
+    const t = this.temp();
+    this.line(`${t} = ${this.k(fn)}(${cur}, ${bv}, budget) ?? null;`);
+    return t;
+  }
+
+  private fieldChain(names: string[], cur: string): string {
+    const t = this.temp();
+    this.line(`${t} = ${cur};`);
+    for (const name of names) {
+      if (name === '__proto__') {
+        this.line(`${t} = H.field(${t}, ${this.k(name)});`);
+        continue;
+      }
+      // JSON values are never functions: an inherited Object.prototype member reads as null
+      this.line(`if (${t} !== null && typeof ${t} === 'object' && !Array.isArray(${t})) { ${t} = ${t}[${JSON.stringify(name)}]; if (${t} === undefined || typeof ${t} === 'function') ${t} = null; } else ${t} = null;`);
+    }
+    return t;
+  }
+
+  private loop(node: Node, base: string, bv: string, filter: boolean): string {
+    const t = this.temp();
+    const e = this.temp();
+    this.line(`if (Array.isArray(${base})) {`);
+    this.line(`budget.charge(${base}.length);`);
+    this.line(`${t} = [];`);
+    this.line(`for (let i = 0; i < ${base}.length; i++) {`);
+    this.line(`${e} = ${base}[i];`);
+    if (filter) {
+      const cond = this.emit(node.condition as Node, e, bv);
+      this.line(`if (H.isFalse(${cond})) continue;`);
+    }
+    const r = this.emit(node.right as Node, e, bv);
+    this.line(`if (${r} !== null) ${t}.push(${r});`);
+    this.line('}');
+    this.line(`} else ${t} = null;`);
+    return t;
+  }
+
+  private comparator(node: Node, cur: string, bv: string): string {
+    const l = this.emit(node.left as Node, cur, bv);
+    const r = this.emit(node.right as Node, cur, bv);
+    const t = this.temp();
+    switch (node.name) {
+      case 'EQ':
+        this.line(`${t} = ${l} === ${r} || H.deepEqual(${l}, ${r});`);
+        break;
+      case 'NE':
+        this.line(`${t} = !(${l} === ${r} || H.deepEqual(${l}, ${r}));`);
+        break;
+      default: {
+        const op = { GT: '>', GTE: '>=', LT: '<', LTE: '<=' }[node.name as string];
+        if (op === undefined) this.line(`${t} = null;`);
+        else this.line(`${t} = typeof ${l} === 'number' && typeof ${r} === 'number' ? ${l} ${op} ${r} : null;`);
+      }
+    }
+    return t;
+  }
+
+  private arithmetic(node: Node, cur: string, bv: string): string {
+    const l = this.emit(node.left as Node, cur, bv);
+    const r = this.emit(node.right as Node, cur, bv);
+    const t = this.temp();
+    const guard = `typeof ${l} === 'number' && typeof ${r} === 'number'`;
+    switch (node.operator) {
+      case 'Plus':
+        this.line(`${t} = ${guard} ? ${l} + ${r} : null;`);
+        break;
+      case 'Minus':
+        this.line(`${t} = ${guard} ? ${l} - ${r} : null;`);
+        break;
+      case 'Multiply':
+      case 'Star':
+        this.line(`${t} = ${guard} ? ${l} * ${r} : null;`);
+        break;
+      case 'Divide':
+        this.line(`${t} = ${guard} ? (${r} === 0 ? H.byZero('division') : ${l} / ${r}) : null;`);
+        break;
+      case 'Div':
+        this.line(`${t} = ${guard} ? (${r} === 0 ? H.byZero('division') : Math.floor(${l} / ${r})) : null;`);
+        break;
+      case 'Modulo':
+        this.line(`${t} = ${guard} ? (${r} === 0 ? H.byZero('modulo') : ${l} % ${r}) : null;`);
+        break;
+      default:
+        return this.fallback(node, cur, bv);
+    }
+    return t;
+  }
+
+  private call(node: Node, cur: string, bv: string): string {
+    const name = node.name as string;
+    const children = node.children as Node[];
+    const caller = this.host.functionCaller(name);
+    if (caller === undefined || containsExpref(node)) return this.fallback(node, cur, bv);
+    const t = this.temp();
+    // contains(<constant list of scalars>, x): a set lookup for a scalar x
+    const list = name === 'contains' && children.length === 2 ? constantOf(children[0] as Ast) : undefined;
+    if (list && Array.isArray(list.value) && list.value.every((x) => x === null || typeof x !== 'object')) {
+      const x = this.emit(children[1] as Node, cur, bv);
+      const set = this.k(new Set(list.value));
+      this.line(`if (${x} === null || typeof ${x} !== 'object') { budget.charge(${list.value.length + 1}); ${t} = ${set}.has(${x}); }`);
+      this.line(`else ${t} = ${this.k(caller)}([${this.k(list.value)}, ${x}], ${bv}, budget);`);
+      return t;
+    }
+    const args = children.map((c) => this.emit(c, cur, bv));
+    this.line(`${t} = ${this.k(caller)}([${args.join(', ')}], ${bv}, budget);`);
+    return t;
+  }
+}
+
+function fieldNames(node: Node): string[] | undefined {
+  if (node.type === 'Field') return [node.name as string];
+  if (node.type === 'Subexpression') {
+    const l = fieldNames(node.left as Node);
+    const r = fieldNames(node.right as Node);
+    if (l && r) return [...l, ...r];
+  }
+  return undefined;
+}
+
+/** The generated function for `ast`, or undefined when generation is not possible. */
+export function generateClosure(ast: Ast, host: ClosureHost): Closure | undefined {
+  const g = new Generator(host);
+  let result: string;
+  try {
+    result = g.emit(ast as Node, 'v', 'b');
+  } catch {
+    return undefined;
+  }
+  const body = `"use strict";\nreturn function jmespathExpression(v, b, budget) {\n${g.declarations()}\n${g.lines.join('\n')}\nreturn ${result};\n};`;
+  const make = new Function('K', 'H', body) as (k: unknown[], h: typeof helpers) => (v: JsonValue, b: Bindings, budget: Budget) => JsonValue;
+  return make(g.consts, helpers);
+}
