@@ -18,5 +18,6 @@ export const EMBEDDED_DEFAULTS: ConfigInput = {
     rules: [{ repositories: ['**'], openpgp: { fingerprints: [EXAMPLE_SIGNER_FINGERPRINT] } }],
   },
   policies: { paths: ['policies'] },
+  sealing: { keyFiles: ['keys.example/sealing'] },
   audit: { path: 'data/audit.jsonl' },
 };

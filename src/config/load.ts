@@ -48,6 +48,12 @@ function resolvePaths(config: Config, baseDir: string): Config {
     trust: { ...sshTrustPaths(config.trust, abs), keyrings: config.trust.keyrings.map(abs), ...(config.trust.trustedRoot ? { trustedRoot: abs(config.trust.trustedRoot) } : {}) },
     ...(config.admission ? { admission: { ...config.admission, certFile: abs(config.admission.certFile), keyFile: abs(config.admission.keyFile) } } : {}),
     policies: { ...config.policies, paths: config.policies.paths.map(abs), exceptions: config.policies.exceptions.map(abs) },
+    sealing: {
+      ...config.sealing,
+      keyFiles: config.sealing.keyFiles.map(abs),
+      bitnamiKeyFiles: config.sealing.bitnamiKeyFiles.map(abs),
+      ...(config.sealing.kubernetes?.kubeconfig ? { kubernetes: { ...config.sealing.kubernetes, kubeconfig: abs(config.sealing.kubernetes.kubeconfig) } } : {}),
+    },
     audit: {
       ...config.audit,
       path: abs(config.audit.path),

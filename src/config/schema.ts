@@ -134,6 +134,37 @@ export const configSchema = z
       })
       .strict()
       .default({ paths: [], exceptions: [], defaultMode: 'enforce', modes: {}, bindings: {}, watch: true }),
+    /** Sealed secrets: where the cluster's sealing keys come from and how unsealed Secrets are delivered. */
+    sealing: z
+      .object({
+        /** Private key files or directories (every `*.key` in them), reloaded on change. */
+        keyFiles: z.array(z.string().min(1)).default([]),
+        /** Key Secrets labelled `syncgate.dev/sealing-key=active` in a namespace, listed and watched. */
+        kubernetes: z
+          .object({
+            /** Namespace of the key Secrets; default: the gate's own (POD_NAMESPACE or the service account's). */
+            namespace: z.string().min(1).optional(),
+            /** Out-of-cluster: a kubeconfig file (and context); in a pod the service account is used. */
+            kubeconfig: z.string().min(1).optional(),
+            context: z.string().min(1).optional(),
+            /** Generate a new key when the newest is older than this many days (0: never). */
+            renewalDays: z.number().nonnegative().default(0),
+          })
+          .strict()
+          .optional(),
+        /** Bitnami sealing keys (PEM or a key Secret backup), to unseal bitnami.com/v1alpha1 SealedSecrets. */
+        bitnamiKeyFiles: z.array(z.string().min(1)).default([]),
+        /**
+         * apiserver: the gate writes each Secret itself (server-side apply) so plaintext never passes
+         * through the reconciler or its cache. inline: Secrets are returned in the decision (opt-in,
+         * only for pipelines that do not cache what they receive).
+         */
+        delivery: z.enum(['apiserver', 'inline']).default('apiserver'),
+        /** Overwrite an existing Secret syncgate did not write (off: such a Secret denies the sync). */
+        adoptExisting: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
     /** The ValidatingWebhook listener (HTTPS) for Flux and any reconciler that applies through the API server. */
     admission: z
       .object({

@@ -1,5 +1,7 @@
 import type { ErrorLocation } from '../errors.js';
+import type { Secret } from '../secrets/index.js';
 import type { PolicyEvidence } from './policy-stage.js';
+import type { SecretEvidence } from './secrets-stage.js';
 import type { SignatureMethod, SignerEvidence } from '../signatures/types.js';
 
 export interface Reason {
@@ -34,6 +36,10 @@ export interface Decision {
   manifests: { count: number } | null;
   /** What the policy stage found (null when the decision ended before it). */
   policy: PolicyEvidence | null;
+  /** Secrets unsealed and delivered (names and data keys only), and leftovers pruned. */
+  secrets: { delivered: SecretEvidence[]; pruned: Array<{ namespace: string; name: string }> } | null;
+  /** Inline delivery only (sealing.delivery: inline): the unsealed Secrets. Never recorded or logged. */
+  inlineSecrets?: Secret[];
   /** Where the record of this decision sits in the audit log. */
   audit: { seq: number; hash: string } | null;
   /** Milliseconds spent per stage. */

@@ -5,7 +5,9 @@ import { withDeadline } from './deadline.js';
 import type { Decision, Outcome, Reason, VerificationSummary } from './decision.js';
 import { parseManifests, type Manifest } from './manifests.js';
 import { loadObjects, type GateObjects } from './objects.js';
-import { evaluatePolicies, type PolicyEvidence } from './policy-stage.js';
+import { Denial } from './denial.js';
+import { auditPolicyEvidence, evaluatePolicies, type PolicyEvidence } from './policy-stage.js';
+import { deliverSecrets, type SecretsOutcome } from './secrets-stage.js';
 import { parseGateRequest, type GateRequest } from './request.js';
 import { checkRevision } from './revision.js';
 import type { Caller, GateDependencies } from './types.js';
@@ -19,16 +21,10 @@ interface Work {
   verifications: VerificationSummary[];
   signer: SignerEvidence | null;
   policy?: PolicyEvidence;
+  secrets?: SecretsOutcome;
   reasons: Reason[];
   outcome: Outcome;
   timings: Record<string, number>;
-}
-
-/** A deny with several reasons at once (every enforce-mode policy failure). */
-class Denial extends SyncgateError {
-  constructor(readonly reasons: Reason[]) {
-    super(reasons[0]?.code ?? 'DENIED', reasons[0]?.message ?? 'denied');
-  }
 }
 
 function reasonOf(err: SyncgateError): Reason {
@@ -104,6 +100,8 @@ async function runStages(work: Work, body: unknown, deps: GateDependencies): Pro
   await timed(work, deps, 'revision', () => checkRevision(work.request!, work.objects!));
   await timed(work, deps, 'signature', () => verifySignatures(work, deps));
   await timed(work, deps, 'policy', () => applyPolicies(work, deps));
+  // Only an otherwise allowed sync gets its secrets unsealed and delivered.
+  work.secrets = await timed(work, deps, 'secrets', () => deliverSecrets(work.manifests!, deps.sealing, work.request!.application));
 }
 
 /**
@@ -158,6 +156,7 @@ async function record(work: Work, caller: Caller, deps: GateDependencies, reques
     verifications: [...work.verifications],
     manifests: work.manifests ? { count: work.manifests.length } : null,
     policy: work.policy ?? null,
+    secrets: work.secrets ? { delivered: work.secrets.delivered, pruned: work.secrets.pruned } : null,
     audit: null,
     timings: {},
   };
@@ -178,7 +177,11 @@ async function record(work: Work, caller: Caller, deps: GateDependencies, reques
           signer: decision.signer,
           verifications: decision.verifications,
           manifests: decision.manifests,
-          policy: decision.policy,
+          policy: decision.policy ? auditPolicyEvidence(decision.policy) : null,
+          // The log keeps namespace/name/keys of each delivered Secret and drops anything else.
+          secrets: decision.secrets?.delivered ?? [],
+          secretsPruned: decision.secrets?.pruned ?? [],
+          destination: r?.application?.destination ?? null,
           requestDigest: requestDigest ?? null,
         }),
         deps.limits.decisionTimeoutMs,
@@ -187,6 +190,10 @@ async function record(work: Work, caller: Caller, deps: GateDependencies, reques
       ),
     );
     decision.audit = { seq: rec.seq, hash: rec.hash };
+    // Each exception used is also a security event of its own (after the decision it belongs to).
+    for (const used of decision.policy ? auditPolicyEvidence(decision.policy).exceptionsUsed : []) {
+      await deps.audit.append({ type: 'policy.exception.used', decisionId: decision.decisionId, ...used });
+    }
   } catch (err) {
     const e = asSyncgateError(err, 'AUDIT_WRITE_FAILED');
     decision.allowed = false;
@@ -194,5 +201,7 @@ async function record(work: Work, caller: Caller, deps: GateDependencies, reques
     decision.reasons.push({ code: e.code, message: `the decision could not be recorded, so it is a deny: ${e.message}` });
   }
   decision.timings = { ...work.timings };
+  // Inline delivery (opt-in): the Secrets go in the answer only, after the record, and only on allow.
+  if (decision.allowed && work.secrets && work.secrets.inline.length > 0) decision.inlineSecrets = work.secrets.inline;
   return decision;
 }

@@ -100,3 +100,37 @@ export function evaluatePolicies(set: PolicySet, manifests: Manifest[], options:
   evidence.counts.skip = set.policies.reduce((n, p) => n + p.rules.length, 0) * manifests.length - results.length;
   return { evidence, reasons: evidence.failures.map(reasonFor) };
 }
+
+/** `apiVersion/Kind/namespace/name` of a finding's resource, as the audit log writes it. */
+export function resourceRef(f: PolicyFinding): string {
+  const r = f.resource;
+  return [r.apiVersion, r.kind, r.namespace ?? '', r.name ?? `#${r.document}`].join('/');
+}
+
+/** The policy evidence as the audit record carries it (docs/audit.md §2.2). */
+export function auditPolicyEvidence(e: PolicyEvidence) {
+  const ref = (f: PolicyFinding) => ({
+    policy: f.policy,
+    rule: f.rule,
+    resource: resourceRef(f),
+    document: f.resource.document,
+    status: f.status,
+    mode: f.mode,
+    ...(f.severity ? { severity: f.severity } : {}),
+    message: f.message,
+  });
+  return {
+    generation: e.generation,
+    counts: e.counts,
+    failures: e.failures.map(ref),
+    auditFailures: e.auditFailures.map(ref),
+    exceptionsUsed: e.exceptionsUsed.map((f) => ({
+      exception: f.exception!.name,
+      policy: f.policy,
+      rule: f.rule,
+      owner: f.exception!.owner,
+      expires: f.exception!.expires,
+      resource: resourceRef(f),
+    })),
+  };
+}

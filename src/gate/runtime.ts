@@ -3,16 +3,19 @@ import type { Config } from '../config/schema.js';
 import { asSyncgateError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { PolicyStore, type ReloadOutcome } from '../policy/policy-set.js';
+import { createSealingRuntime, type SealingRuntime } from './sealing-runtime.js';
 import { loadTrustMaterial } from './trust-material.js';
+import { trustFilePaths, watchTrustFiles } from './trust-watch.js';
 import type { GateDependencies, ObjectSignatureVerifier } from './types.js';
 
 export interface GateRuntime {
   deps: GateDependencies;
+  sealing: SealingRuntime;
   /** Why the gate cannot decide yet (every sync is then denied), or undefined when ready. */
   notReady: () => string | undefined;
   /** Resolves once trust material and policies are loaded; rejects with why not. */
   ready: Promise<void>;
-  close: () => void;
+  close: () => Promise<void>;
 }
 
 /**
@@ -24,8 +27,12 @@ export function createGateRuntime(config: Config, audit: AuditLog, logger: Logge
   let trustProblem: string | undefined = 'trust material is loading';
   const policyStore = new PolicyStore({ policies: config.policies.paths, exceptions: config.policies.exceptions });
 
+  const sealing = createSealingRuntime(config.sealing, logger, (event) => void audit.append({ ...event, type: String(event.type) }).catch(() => {}));
+
   const notReady = () => {
     if (trustProblem) return trustProblem;
+    const sealingProblem = sealing.notReady();
+    if (sealingProblem) return sealingProblem;
     if (!policyStore.current()) {
       const e = policyStore.lastError();
       return e ? `policies could not be loaded: ${e.code}: ${e.message}` : 'policies are loading';
@@ -45,6 +52,26 @@ export function createGateRuntime(config: Config, audit: AuditLog, logger: Logge
     }
   };
 
+  // Any change to a trust file rebuilds the whole verifier from the configuration and swaps it
+  // in; a rebuild that fails keeps the verifier in force (or none, which denies) and is recorded.
+  const trustWatcher = watchTrustFiles(
+    trustFilePaths(config.trust),
+    async (changed) => {
+      try {
+        verifier = await loadTrustMaterial(config.trust);
+        trustProblem = undefined;
+        logger.info({ changed }, 'trust material reloaded');
+        await audit.append({ type: 'keys.reload', what: 'trust', ok: true, changed }).catch(() => {});
+      } catch (err) {
+        const e = asSyncgateError(err);
+        if (!verifier) trustProblem = `trust material could not be loaded: ${e.code}: ${e.message}`;
+        logger.error({ code: e.code, err: e.message, changed }, `trust material could not be reloaded; ${verifier ? 'the previous material stays in force' : 'every sync is denied'}`);
+        await audit.append({ type: 'keys.reload', what: 'trust', ok: false, changed, error: e.toJSON() }).catch(() => {});
+      }
+    },
+    { onError: (err) => logger.error({ err: String(err) }, 'trust file watch failed') },
+  );
+
   const ready = (async () => {
     const policiesLoaded = policyStore.reload().then((outcome) => {
       reportPolicies(outcome, true);
@@ -63,6 +90,7 @@ export function createGateRuntime(config: Config, audit: AuditLog, logger: Logge
       throw e;
     }
     await policiesLoaded;
+    await sealing.ready;
   })();
   ready.catch(() => {});
 
@@ -70,9 +98,20 @@ export function createGateRuntime(config: Config, audit: AuditLog, logger: Logge
     verifier: () => verifier,
     policies: () => policyStore.current(),
     policyOptions: { modes: { defaultMode: config.policies.defaultMode, overrides: config.policies.modes }, bindings: config.policies.bindings },
+    sealing,
     audit,
     limits: config.limits,
     ...(observeStage ? { observeStage } : {}),
   };
-  return { deps, notReady, ready, close: () => policyStore.close() };
+  return {
+    deps,
+    sealing,
+    notReady,
+    ready,
+    close: async () => {
+      trustWatcher.close();
+      policyStore.close();
+      await sealing.close();
+    },
+  };
 }

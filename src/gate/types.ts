@@ -1,6 +1,7 @@
 import type { AuditEvent, AuditRecord } from '../audit/record.js';
 import type { ModeSettings } from '../policy/modes.js';
 import type { PolicySet } from '../policy/policy-set.js';
+import type { SealingRuntime } from './sealing-runtime.js';
 import type { SignatureMethod, SignerEvidence } from '../signatures/types.js';
 import type { ManifestLimits } from './manifests.js';
 
@@ -31,6 +32,8 @@ export interface GateDependencies {
   /** The policies and exceptions in force; undefined until the first set has loaded. */
   policies: () => PolicySet | undefined;
   policyOptions: { modes: ModeSettings; bindings: Record<string, unknown> };
+  /** Sealing keys and delivery; undefined when sealing is not configured. */
+  sealing?: SealingRuntime;
   audit: AuditSink;
   limits: ManifestLimits & { decisionTimeoutMs: number };
   clock?: () => Date;

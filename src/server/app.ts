@@ -7,6 +7,7 @@ import type { Caller, GateDependencies } from '../gate/types.js';
 import type { Logger } from '../log.js';
 import { authenticateBearer, type NamedToken } from './auth.js';
 import type { GateMetrics } from './metrics.js';
+import { createSealingKeyRouter } from './routes/sealing-key.js';
 
 export interface AppState {
   /** Why the gate is not ready, or undefined when it is. */
@@ -21,6 +22,8 @@ export interface AppOptions {
   state: AppState;
   bodyLimitBytes: number;
   gateTokens: NamedToken[];
+  /** Further routes (the audit export) mounted before the 404 handler. */
+  routers?: express.Router[];
 }
 
 const STATUS: Record<Decision['outcome'], number> = { allow: 200, deny: 403, bad_request: 400 };
@@ -65,6 +68,9 @@ export function createApp(options: AppOptions): express.Express {
     );
     res.status(status ?? STATUS[decision.outcome]).json(decision);
   };
+
+  app.use(createSealingKeyRouter(gate.sealing, options.bodyLimitBytes));
+  for (const router of options.routers ?? []) app.use(router);
 
   app.post(
     '/v1/gate',

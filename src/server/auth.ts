@@ -10,7 +10,7 @@ export interface NamedToken {
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /** Reads the configured tokens once at start; a missing file or variable stops the start. */
-export function loadTokens(entries: Array<{ name: string; tokenFile?: string; tokenEnv?: string }>): NamedToken[] {
+export function loadTokens(entries: Array<{ name: string; tokenFile?: string; tokenEnv?: string }>, configPath: string): NamedToken[] {
   return entries.map((e) => {
     let value: string | undefined;
     if (e.tokenFile) {
@@ -24,7 +24,7 @@ export function loadTokens(entries: Array<{ name: string; tokenFile?: string; to
     } else if (e.tokenEnv) {
       value = process.env[e.tokenEnv]?.trim();
     }
-    if (!value) throw new ConfigError('TOKEN_EMPTY', `auth token "${e.name}": the token is empty or not set`, { path: 'auth.gateTokens' });
+    if (!value) throw new ConfigError('TOKEN_EMPTY', `auth token "${e.name}": the token is empty or not set`, { path: configPath });
     return { name: e.name, digest: digest(value) };
   });
 }

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { AuditLog } from '../audit/log.js';
+import { openAuditLog } from '../audit/from-config.js';
 import type { Config } from '../config/schema.js';
 import { createGateRuntime } from '../gate/runtime.js';
 import type { Logger } from '../log.js';
@@ -9,6 +9,7 @@ import { createApp } from './app.js';
 import { loadTokens } from './auth.js';
 import { closeGracefully, listenOn, serverOptions } from './listen.js';
 import { GateMetrics } from './metrics.js';
+import { createAuditRouter } from './routes/audit.js';
 import { readTls, watchTls } from './tls.js';
 
 export interface RunningGate {
@@ -25,15 +26,16 @@ export interface RunningGate {
 }
 
 export async function startGate(config: Config, logger: Logger): Promise<RunningGate> {
-  const gateTokens = loadTokens(config.auth.gateTokens);
+  const gateTokens = loadTokens(config.auth.gateTokens, 'auth.gateTokens');
   const tls = config.admission ? await readTls(config.admission) : undefined;
-  const audit = await AuditLog.open(config.audit.path);
+  const audit = await openAuditLog(config.audit, { onWarning: (msg, err) => logger.warn({ err: (err as Error | undefined)?.message }, msg) });
   const metrics = new GateMetrics();
   const runtime = createGateRuntime(config, audit, logger, (stage, seconds) => metrics.stageSeconds.observe({ stage }, seconds));
   let shuttingDown = false;
   const state = { notReady: runtime.notReady, shuttingDown: () => shuttingDown };
 
-  const app = createApp({ gate: runtime.deps, metrics, logger, state, bodyLimitBytes: config.limits.bodyBytes, gateTokens });
+  const auditRouter = createAuditRouter({ logFile: config.audit.path, adminTokens: loadTokens(config.auth.adminTokens, 'auth.adminTokens'), audit, logger });
+  const app = createApp({ gate: runtime.deps, metrics, logger, state, bodyLimitBytes: config.limits.bodyBytes, gateTokens, routers: [auditRouter] });
   const server = createServer(serverOptions(config.limits), app);
   const bound = await listenOn(server, config.listen, 'http');
   const servers: Server[] = [server];
@@ -59,7 +61,7 @@ export async function startGate(config: Config, logger: Logger): Promise<Running
     shuttingDown = true;
     await closeGracefully(servers, config.limits.shutdownGraceMs, () => logger.warn('shutdown grace period over; closing remaining connections'));
     stopTlsWatch();
-    runtime.close();
+    await runtime.close();
     await audit.append({ type: 'gate.stop', pid: process.pid }).catch(() => {});
     await audit.close();
   };

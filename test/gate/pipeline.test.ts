@@ -51,7 +51,7 @@ describe('runGate', () => {
     const decision = await runGate(body, caller, d);
     expect(decision).toMatchObject({ allowed: true, outcome: 'allow', audit: { seq: 1 } });
     expect(d.audit.records[0]).toMatchObject({ type: 'decision', decisionId: decision.decisionId, outcome: 'allow' });
-    expect(Object.keys(decision.timings)).toEqual(['request', 'input', 'objects', 'revision', 'signature', 'policy', 'record']);
+    expect(Object.keys(decision.timings)).toEqual(['request', 'input', 'objects', 'revision', 'signature', 'policy', 'secrets', 'record']);
   });
 
   it('denies when the audit record cannot be written, even if everything else allowed', async () => {

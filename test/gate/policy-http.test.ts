@@ -160,6 +160,12 @@ spec:
     expect((json.policy as { exceptionsUsed: unknown[] }).exceptionsUsed).toEqual([
       expect.objectContaining({ policy: 'no-latest', exception: expect.objectContaining({ name: 'legacy-batch', owner: 'platform@example.invalid' }) }),
     ]);
+    const records = await gate.records();
+    const decision = records.find((r) => r.decisionId === json.decisionId && r.type === 'decision')!;
+    expect(decision.policy).toMatchObject({ exceptionsUsed: [{ exception: 'legacy-batch', policy: 'no-latest', rule: 'no-latest-tag', resource: 'apps/v1/Deployment/legacy/batch-nightly' }] });
+    expect(records.filter((r) => r.type === 'policy.exception.used' && r.decisionId === json.decisionId)).toEqual([
+      expect.objectContaining({ exception: 'legacy-batch', owner: 'platform@example.invalid', seq: (decision.seq as number) + 1 }),
+    ]);
   });
 
   it('ignores an expired exception', async () => {

@@ -156,3 +156,25 @@ describe('HTTP server without trust material', () => {
     }
   });
 });
+
+describe('GET /v1/audit behind the admin token', () => {
+  let gate: TestGate;
+  beforeAll(async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'syncgate-admin-'));
+    await writeFile(path.join(dir, 'admin'), 'admin-token-value\n');
+    gate = await startTestGate({ auth: { adminTokens: [{ name: 'compliance', tokenFile: path.join(dir, 'admin') }] } });
+    await gate.post({ revision: 'x', manifests: [] });
+  });
+  afterAll(async () => gate.close());
+
+  it('streams the decisions as JSON Lines to the admin and refuses everyone else', async () => {
+    expect((await fetch(`${gate.url}/v1/audit?format=jsonl`)).status).toBe(401);
+    const res = await fetch(`${gate.url}/v1/audit?format=jsonl`, { headers: { authorization: 'Bearer admin-token-value' } });
+    expect(res.status).toBe(200);
+    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+    expect(lines.map((l) => l.type)).toEqual(expect.arrayContaining(['gate.start', 'decision']));
+    const csv = await fetch(`${gate.url}/v1/audit?format=csv&outcome=deny`, { headers: { authorization: 'Bearer admin-token-value' } });
+    expect(csv.status).toBe(200);
+    expect((await csv.text()).split('\n')[0]).toContain('decisionId');
+  });
+});
