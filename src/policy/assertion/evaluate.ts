@@ -19,6 +19,8 @@ import { isObject, type JsonValue } from '../jmespath/types.js';
 import type { MapEntry, TreeNode, ValueNode, Violation } from './types.js';
 import { goSprint } from '../jmespath/functions/gojson.js';
 import { toEvalError } from '../jmespath/interpreter.js';
+import { jmespath } from '../runtime.js';
+import { generateWalk } from './codegen.js';
 
 /**
  * The current field path as a stack of rendered segments (`spec`, `.containers`, `[0]`), pushed
@@ -74,15 +76,21 @@ function indexSegment(i: number): string {
   return i < INDEX_SEGMENTS.length ? (INDEX_SEGMENTS[i] as string) : `[${i}]`;
 }
 
-const COMPILED = Symbol('compiled tree walk');
-type WithWalk = TreeNode & { [COMPILED]?: TreeFn };
+type WithWalk = TreeNode & { walk?: TreeFn };
+
+let generate = true;
+/** Tests: compile trees loaded from now on as closures only (to cross-check the generated walks). */
+export function setTreeCodegen(enabled: boolean): void {
+  generate = enabled;
+}
 
 /** The compiled walk of a root `node` (compiled on first use, then kept on the node). */
 function treeFn(node: TreeNode, root: boolean): TreeFn {
-  let fn = (node as WithWalk)[COMPILED];
+  let fn = (node as WithWalk).walk;
   if (fn === undefined) {
-    fn = compileNode(node, root);
-    Object.defineProperty(node, COMPILED, { value: fn, enumerable: false });
+    const generated = generate ? (generateWalk(node, jmespath.closureHost, { atPath, describe: describeExpected }) as TreeFn | undefined) : undefined;
+    fn = generated ?? compileNode(node, root);
+    (node as WithWalk).walk = fn;
   }
   return fn;
 }

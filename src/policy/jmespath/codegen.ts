@@ -19,7 +19,8 @@ import type { Ast, JsonValue } from './types.js';
 
 type Node = Ast & Record<string, unknown>;
 
-const helpers = {
+/** The helpers generated expression code calls as `H`. */
+export const EXPRESSION_HELPERS = {
   isFalse,
   deepEqual,
   field(v: JsonValue, name: string): JsonValue {
@@ -38,12 +39,12 @@ function containsExpref(node: unknown): boolean {
   return false;
 }
 
-class Generator {
+export class Generator {
   readonly lines: string[] = [];
   readonly consts: unknown[] = [];
   private temps = 0;
 
-  constructor(private readonly host: ClosureHost) {}
+  constructor(readonly host: ClosureHost) {}
 
   temp(): string {
     return `t${this.temps++}`;
@@ -325,6 +326,6 @@ export function generateClosure(ast: Ast, host: ClosureHost): Closure | undefine
     return undefined;
   }
   const body = `"use strict";\nreturn function jmespathExpression(v, b, budget) {\n${g.declarations()}\n${g.lines.join('\n')}\nreturn ${result};\n};`;
-  const make = new Function('K', 'H', body) as (k: unknown[], h: typeof helpers) => (v: JsonValue, b: Bindings, budget: Budget) => JsonValue;
-  return make(g.consts, helpers);
+  const make = new Function('K', 'H', body) as (k: unknown[], h: typeof EXPRESSION_HELPERS) => (v: JsonValue, b: Bindings, budget: Budget) => JsonValue;
+  return make(g.consts, EXPRESSION_HELPERS);
 }

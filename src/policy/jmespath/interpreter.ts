@@ -384,6 +384,11 @@ export class JmesPath {
     return { raw: fn, cost: Math.max(1, nodeCount(ast)) };
   }
 
+  /** What compilers of larger units (assertion trees) need to compile expressions inline. */
+  get closureHost(): ClosureHost {
+    return this.host;
+  }
+
   /** Names of every function available to policies. */
   functionNames(): string[] {
     return this.interp.runtime.getRegistered().sort();
