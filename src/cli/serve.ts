@@ -36,7 +36,10 @@ export function registerServe(program: Command): void {
         );
       }
       logger.info({ url: gate.url, config: loaded.source, auditLog: loaded.config.audit.path }, 'syncgate listening');
-      await gate.ready.catch(() => {});
+      gate.ready.then(
+        () => logger.info('syncgate ready'),
+        () => {},
+      );
 
       let stopping = false;
       const stop = (signal: string) => {

@@ -29,6 +29,17 @@ export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.Pro
   });
 }
 
+/** Polls GET /readyz until the gate is ready (trust material, policies and keys loaded). */
+export async function waitReady(url: string, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await fetch(`${url}/readyz`).catch(() => undefined);
+    if (res?.status === 200) return;
+    if (Date.now() > until) throw new Error(`the gate at ${url} did not become ready: ${res ? await res.text() : 'no answer'}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** Starts `syncgate serve ARGS` and resolves with its URL once it logs that it listens. */
 export function startServe(args: string[], options: { cwd?: string } = {}): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
   return new Promise((resolve, reject) => {

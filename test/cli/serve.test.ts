@@ -4,7 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT, runCli, startServe } from './run-cli.js';
+import { REPO_ROOT, runCli, startServe, waitReady } from './run-cli.js';
 
 describe('syncgate serve', () => {
   it('serves the example requests with the embedded defaults: one allowed, one denied', async () => {
@@ -12,6 +12,7 @@ describe('syncgate serve', () => {
     const { child, url, stderr } = await startServe(['--listen', '127.0.0.1:0', '--audit-log', path.join(dir, 'audit.jsonl')]);
     try {
       expect(stderr()).toContain('DEVELOPMENT example keys');
+      await waitReady(url);
       for (const [file, status, allowed] of [
         ['allowed-request.json', 200, true],
         ['denied-request.json', 403, false],
@@ -31,6 +32,7 @@ describe('syncgate serve', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'syncgate-sigterm-'));
     const audit = path.join(dir, 'audit.jsonl');
     const { child, url } = await startServe(['--listen', '127.0.0.1:0', '--audit-log', audit]);
+    await waitReady(url);
     const { port } = new URL(url);
     const body = JSON.stringify({ revision: 'a'.repeat(40), commit: 'tree x\n', manifests: [] });
 
