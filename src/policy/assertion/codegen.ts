@@ -18,7 +18,7 @@ import type { MapEntry, TreeNode, Violation } from './types.js';
 
 /** The state of one walk (evaluate.ts owns it). */
 export interface WalkRun {
-  budget: { charge(n?: number): void; checkDepth(d: number): void };
+  budget: { charge(n?: number): void; checkDepth(d: number): void; limits: { maxDepth: number } };
   path: string[];
   count: number;
   collect: boolean;
@@ -32,31 +32,37 @@ export interface TreeHelpers {
   describe(v: JsonValue): string;
 }
 
-function render(path: string[]): string {
-  return path.join('');
+const INDEX = Array.from({ length: 256 }, (_, i) => `[${i}]`);
+
+/** A JS literal for a scalar (strings through JSON.stringify: a literal that cannot escape). */
+function scalarLiteral(v: string | number | boolean): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number') return Number.isFinite(v) ? (Object.is(v, -0) ? '-0' : String(v)) : 'NaN';
+  return v ? 'true' : 'false';
 }
 
 function makeHelpers(h: TreeHelpers) {
   return {
-    push(run: WalkRun, type: Violation['type'], value: JsonValue, detail: string): void {
-      const v: Violation = type === 'Required' ? { path: render(run.path), type, detail } : { path: render(run.path), type, value, detail };
+    push(run: WalkRun, type: Violation['type'], value: JsonValue, detail: string, path: string): void {
+      const v: Violation = type === 'Required' ? { path, type, detail } : { path, type, value, detail };
       (run.out ??= []).push(v);
     },
-    evalError(path: string[], message: string): PolicyEvalError {
-      const p = render(path);
-      return new PolicyEvalError(PolicyErrorCode.EVAL_ERROR, `${p}: ${message}`, { path: p });
+    evalError(path: string, message: string): PolicyEvalError {
+      return new PolicyEvalError(PolicyErrorCode.EVAL_ERROR, `${path}: ${message}`, { path });
     },
-    fail(err: unknown, path: string[]): never {
-      return h.atPath(toEvalError(err), path);
+    fail(err: unknown, path: string): never {
+      return h.atPath(toEvalError(err), [path]);
     },
-    equalAt(expected: JsonValue, actual: JsonValue, path: string[]): boolean {
+    equalAt(expected: JsonValue, actual: JsonValue, path: string): boolean {
       try {
         return equal(expected, actual);
       } catch (err) {
-        return h.atPath(err, path);
+        return h.atPath(err, [path]);
       }
     },
     match,
+    idx: (i: number): string => (i < INDEX.length ? (INDEX[i] as string) : `[${i}]`),
+    key: (k: string): string => `[${k}]`,
     describe: h.describe,
     kindOf(v: unknown): string {
       return typeof v === 'object' ? 'map' : typeof v;
@@ -65,20 +71,37 @@ function makeHelpers(h: TreeHelpers) {
 }
 
 class TreeGenerator {
+  /** the current path as JS expressions (constant segments and loop indexes), joined only when needed */
+  private readonly segs: string[] = [];
+
   constructor(
     readonly g: Generator,
     private readonly helpers: TreeHelpers,
   ) {}
 
+  private path(): string {
+    return this.segs.length === 0 ? "''" : `(${this.segs.join(' + ')})`;
+  }
+
+  /** tree-level steps are counted in a local and handed to the budget at every loop turn and at the end */
+  private charge(n: number): void {
+    this.g.line(`S += ${n};`);
+  }
+
+  private depth(d: number): void {
+    this.g.line(`if (${d} > MD) budget.checkDepth(${d});`);
+  }
+
   private violation(type: Violation['type'], value: string, detail: string): void {
-    this.g.line(`run.count++; if (run.collect) H2.push(run, '${type}', ${value}, ${detail});`);
+    this.g.line(`run.count++; if (run.collect) H2.push(run, '${type}', ${value}, ${detail}, ${this.path()});`);
   }
 
   node(node: TreeNode, x: string, bv: string, depth: number, root: boolean): void {
     const g = this.g;
     switch (node.kind) {
       case 'map': {
-        g.line(`budget.charge(); budget.checkDepth(${depth});`);
+        this.charge(1);
+        this.depth(depth);
         if (node.entries.length === 0) {
           g.line(`if (${x} === null) {`);
           this.violation('Invalid', x, g.k('invalid value, must not be null'));
@@ -86,25 +109,27 @@ class TreeGenerator {
           return;
         }
         for (const e of node.entries) {
-          g.line(`P.push(${g.k(root ? e.key : `.${e.key}`)});`);
+          this.segs.push(g.k(root ? e.key : `.${e.key}`));
           this.entry(e, x, bv, depth);
-          g.line('P.pop();');
+          this.segs.pop();
         }
         return;
       }
       case 'array': {
-        g.line(`budget.charge(); budget.checkDepth(${depth});`);
+        this.charge(1);
+        this.depth(depth);
         g.line(`if (${x} === null) {`);
         this.violation('Invalid', x, g.k('value is null'));
-        g.line(`} else if (!Array.isArray(${x})) throw H2.evalError(P, 'expected a slice, got ' + H2.kindOf(${x}));`);
+        g.line(`} else if (!Array.isArray(${x})) throw H2.evalError(${this.path()}, 'expected a slice, got ' + H2.kindOf(${x}));`);
         g.line(`else if (${x}.length !== ${node.items.length}) {`);
         this.violation('Invalid', x, g.k("lengths of slices don't match"));
         g.line('} else {');
         node.items.forEach((item, i) => {
           const e = g.temp();
-          g.line(`${e} = ${x}[${i}]; P.push('[${i}]');`);
+          g.line(`${e} = ${x}[${i}];`);
+          this.segs.push(g.k(`[${i}]`));
           this.node(item, e, bv, depth + 1, false);
-          g.line('P.pop();');
+          this.segs.pop();
         });
         g.line('}');
         return;
@@ -114,13 +139,17 @@ class TreeGenerator {
         const detail = g.k(`Expected value: ${this.helpers.describe(expected)}`);
         const ok = g.temp();
         if (expected !== null && typeof expected === 'object') {
-          g.line(`budget.charge(); budget.checkDepth(${depth});`);
-          g.line(`try { ${ok} = H2.match(${g.k(expected)}, ${x}, budget, ${depth}); } catch (err) { H2.fail(err, P); }`);
+          this.charge(1);
+          this.depth(depth);
+          g.line(`try { ${ok} = H2.match(${g.k(expected)}, ${x}, budget, ${depth}); } catch (err) { H2.fail(err, ${this.path()}); }`);
         } else {
-          g.line(`budget.charge(2); budget.checkDepth(${depth});`);
-          const e = g.k(expected);
+          this.charge(2);
+          this.depth(depth);
           if (expected === null) g.line(`${ok} = ${x} === null;`);
-          else g.line(`${ok} = ${x} === null ? false : typeof ${x} === typeof ${e} ? ${x} === ${e} : H2.equalAt(${e}, ${x}, P);`);
+          else {
+            const lit = scalarLiteral(expected);
+            g.line(`${ok} = ${x} === null ? false : typeof ${x} === '${typeof expected}' ? ${x} === ${lit} : H2.equalAt(${g.k(expected)}, ${x}, ${this.path()});`);
+          }
         }
         g.line(`if (!${ok}) {`);
         this.violation('Invalid', x, detail);
@@ -131,15 +160,15 @@ class TreeGenerator {
         // expression leaf: E = expr(@ = x), then Match(E, x)
         const ok = g.temp();
         const e = g.temp();
-        g.line(`budget.checkDepth(${depth});`);
+        this.depth(depth);
+        this.charge(node.cost + 3);
         g.line('try {');
-        g.line(`budget.charge(${node.cost + 1});`);
         const r = g.emit(node.ast as Ast & Record<string, unknown>, x, bv);
         g.line(`${e} = ${r} ?? null;`);
-        g.line(`if (${e} === null || (typeof ${e} !== 'object' && ${x} === null)) { budget.charge(); ${ok} = ${e} === ${x}; }`);
-        g.line(`else if (typeof ${e} !== 'object' && typeof ${e} === typeof ${x}) { budget.charge(); ${ok} = ${e} === ${x}; }`);
+        g.line(`if (${e} === null || (typeof ${e} !== 'object' && ${x} === null)) ${ok} = ${e} === ${x};`);
+        g.line(`else if (typeof ${e} !== 'object' && typeof ${e} === typeof ${x}) ${ok} = ${e} === ${x};`);
         g.line(`else ${ok} = H2.match(${e}, ${x}, budget, ${depth});`);
-        g.line('} catch (err) { H2.fail(err, P); }');
+        g.line(`} catch (err) { H2.fail(err, ${this.path()}); }`);
         g.line(`if (!${ok}) {`);
         this.violation('Invalid', x, `'Expected value: ' + H2.describe(${e})`);
         g.line('}');
@@ -157,18 +186,18 @@ class TreeGenerator {
       const hint = g.k(`; use ~.${name} to iterate)`);
       g.line(`if (${x} === null || (typeof ${x} === 'object' && !Array.isArray(${x}) && !Object.hasOwn(${x}, ${nameK}))) {`);
       this.violation('Required', 'undefined', g.k('field not found in the input object'));
-      g.line(`} else if (typeof ${x} !== 'object' || Array.isArray(${x})) throw H2.evalError(P, ${message} + (Array.isArray(${x}) ? 'array' : typeof ${x}) + ${hint});`);
+      g.line(`} else if (typeof ${x} !== 'object' || Array.isArray(${x})) throw H2.evalError(${this.path()}, ${message} + (Array.isArray(${x}) ? 'array' : typeof ${x}) + ${hint});`);
       g.line('else {');
       g.line(`${p} = ${x}[${nameK}];`);
       this.descend(e, p, bv, depth);
       g.line('}');
       return;
     }
+    this.charge(e.projection.cost);
     g.line('try {');
-    g.line(`budget.charge(${e.projection.cost});`);
     const r = g.emit(e.projection.ast as Ast & Record<string, unknown>, x, bv);
     g.line(`${p} = ${r} ?? null;`);
-    g.line('} catch (err) { H2.fail(err, P); }');
+    g.line(`} catch (err) { H2.fail(err, ${this.path()}); }`);
     this.descend(e, p, bv, depth);
   }
 
@@ -188,34 +217,37 @@ class TreeGenerator {
     const i = g.temp();
     g.line(`if (Array.isArray(${p})) {`);
     g.line(`for (${i} = 0; ${i} < ${p}.length; ${i}++) {`);
-    g.line(`${el} = ${p}[${i}]; P.push('[' + ${i} + ']');`);
+    g.line(`${el} = ${p}[${i}]; budget.charge(S); S = 0;`);
     if (e.foreachName !== undefined) g.line(`${inner} = ${scope}.with(${g.k(e.foreachName)}, ${i});`);
+    this.segs.push(`H2.idx(${i})`);
     this.node(e.child, el, inner, depth + 1, false);
-    g.line('P.pop();');
+    this.segs.pop();
     g.line('}');
     g.line(`} else if (${p} !== null && typeof ${p} === 'object') {`);
     const keys = g.temp();
     g.line(`${keys} = Object.keys(${p});`);
     g.line(`for (${i} = 0; ${i} < ${keys}.length; ${i}++) {`);
-    g.line(`${el} = ${p}[${keys}[${i}]]; P.push('[' + ${keys}[${i}] + ']');`);
+    g.line(`${el} = ${p}[${keys}[${i}]]; budget.charge(S); S = 0;`);
     if (e.foreachName !== undefined) g.line(`${inner} = ${scope}.with(${g.k(e.foreachName)}, ${keys}[${i}]);`);
+    this.segs.push(`H2.key(${keys}[${i}])`);
     this.node(e.child, el, inner, depth + 1, false);
-    g.line('P.pop();');
+    this.segs.pop();
     g.line('}');
-    g.line(`} else throw H2.evalError(P, 'expected a slice or a map to iterate, got ' + (${p} === null ? 'null' : typeof ${p}));`);
+    g.line(`} else throw H2.evalError(${this.path()}, 'expected a slice or a map to iterate, got ' + (${p} === null ? 'null' : typeof ${p}));`);
   }
 }
 
 /** The generated walk of a root tree, or undefined when generation is not possible. */
 export function generateWalk(root: TreeNode, host: ClosureHost, helpers: TreeHelpers): GeneratedWalk | undefined {
-  const g = new Generator(host);
+  const g = new Generator(host, 'b0');
+  g.prepare(root);
   const t = new TreeGenerator(g, helpers);
   try {
     t.node(root, 'x0', 'b0', 0, true);
   } catch {
     return undefined;
   }
-  const body = `"use strict";\nreturn function assertionTree(x0, b0, run, depth) {\nconst budget = run.budget, P = run.path;\n${g.declarations()}\n${g.lines.join('\n')}\n};`;
+  const body = `"use strict";\nreturn function assertionTree(x0, b0, run, depth) {\nconst budget = run.budget, MD = budget.limits.maxDepth;\nlet S = 0;\n${g.declarations()}\n${g.lines.join('\n')}\nbudget.charge(S);\n};`;
   const make = new Function('K', 'H', 'H2', body) as (k: unknown[], h: unknown, h2: unknown) => GeneratedWalk;
   return make(g.consts, EXPRESSION_HELPERS, makeHelpers(helpers));
 }

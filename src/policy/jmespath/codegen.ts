@@ -23,6 +23,10 @@ type Node = Ast & Record<string, unknown>;
 export const EXPRESSION_HELPERS = {
   isFalse,
   deepEqual,
+  containsArray(list: JsonValue[], x: JsonValue): boolean {
+    for (let i = 0; i < list.length; i++) if (deepEqual(list[i] as JsonValue, x)) return true;
+    return false;
+  },
   field(v: JsonValue, name: string): JsonValue {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) return null;
     return Object.hasOwn(v, name) ? (v[name] ?? null) : null;
@@ -43,8 +47,21 @@ export class Generator {
   readonly lines: string[] = [];
   readonly consts: unknown[] = [];
   private temps = 0;
+  /** variables of the root scope already looked up, by name: read once per evaluation */
+  private readonly cached = new Map<string, string>();
+  /** inline fast paths for functions are off when an expression reference could reach them */
+  private inlineFunctions = true;
 
-  constructor(readonly host: ClosureHost) {}
+  /** `rootScope`: the JS variable holding the bindings the generated function receives */
+  constructor(
+    readonly host: ClosureHost,
+    readonly rootScope = 'b',
+  ) {}
+
+  /** Call before emitting `root` (disables inlined functions when it holds `&expr`). */
+  prepare(root: unknown): void {
+    if (containsExpref(root)) this.inlineFunctions = false;
+  }
 
   temp(): string {
     return `t${this.temps++}`;
@@ -89,7 +106,18 @@ export class Generator {
       }
       case 'Variable': {
         const t = this.temp();
-        this.line(`${t} = ${bv}.lookup(${this.k(node.name)});`);
+        if (bv !== this.rootScope) {
+          this.line(`${t} = ${bv}.lookup(${this.k(node.name)});`);
+          return t;
+        }
+        // the root scope does not change during one evaluation: look each name up once (lazily,
+        // so an undefined variable still fails only where it is evaluated)
+        let c = this.cached.get(node.name as string);
+        if (c === undefined) {
+          c = this.temp();
+          this.cached.set(node.name as string, c);
+        }
+        this.line(`${t} = ${c} !== undefined ? ${c} : (${c} = ${bv}.lookup(${this.k(node.name)}));`);
         return t;
       }
       case 'Index': {
@@ -146,7 +174,8 @@ export class Generator {
       case 'AndExpression': {
         const left = this.emit(node.left as Node, cur, bv);
         const t = this.temp();
-        this.line(`if (${node.type === 'OrExpression' ? '' : '!'}H.isFalse(${left})) {`);
+        const falsy = `(${left} === null || ${left} === undefined || ${left} === false || ${left} === '' || (typeof ${left} === 'object' && H.isFalse(${left})))`;
+        this.line(`if (${node.type === 'OrExpression' ? '' : '!'}${falsy}) {`);
         const right = this.emit(node.right as Node, cur, bv);
         this.line(`${t} = ${right};`);
         this.line(`} else ${t} = ${left};`);
@@ -301,8 +330,33 @@ export class Generator {
       return t;
     }
     const args = children.map((c) => this.emit(c, cur, bv));
-    this.line(`${t} = ${this.k(caller)}([${args.join(', ')}], ${bv}, budget);`);
+    const generic = `${this.k(caller)}([${args.join(', ')}], ${bv}, budget)`;
+    const fast = this.inlineFunctions ? inlineCall(name, args) : undefined;
+    this.line(fast ? `${t} = ${fast} : ${generic};` : `${t} = ${generic};`);
     return t;
+  }
+}
+
+/**
+ * `cond ? result` for functions whose common case is cheap to do inline (same results as the
+ * registered function); the generic call handles everything else, including argument errors.
+ */
+function inlineCall(name: string, a: string[]): string | undefined {
+  const [x, y] = a;
+  switch (a.length === 2 ? name : a.length === 1 ? `${name}/1` : '') {
+    case 'starts_with':
+    case 'ends_with':
+      return `typeof ${x} === 'string' && typeof ${y} === 'string' ? (budget.charge(3), ${x}.${name === 'starts_with' ? 'startsWith' : 'endsWith'}(${y}))`;
+    case 'contains':
+      return `Array.isArray(${x}) ? (budget.charge(${x}.length + 3), H.containsArray(${x}, ${y})) : typeof ${x} === 'string' ? (budget.charge(3), typeof ${y} === 'string' && ${x}.includes(${y}))`;
+    case 'split':
+      return `typeof ${x} === 'string' && typeof ${y} === 'string' && ${y} !== '' ? (budget.charge(3), ${x}.split(${y}))`;
+    case 'lookup':
+      return `${x} !== null && typeof ${x} === 'object' && !Array.isArray(${x}) && typeof ${y} === 'string' ? (budget.charge(3), Object.hasOwn(${x}, ${y}) ? ${x}[${y}] : null)`;
+    case 'length/1':
+      return `Array.isArray(${x}) ? (budget.charge(${x}.length + 2), ${x}.length)`;
+    default:
+      return undefined;
   }
 }
 
@@ -318,7 +372,8 @@ function fieldNames(node: Node): string[] | undefined {
 
 /** The generated function for `ast`, or undefined when generation is not possible. */
 export function generateClosure(ast: Ast, host: ClosureHost): Closure | undefined {
-  const g = new Generator(host);
+  const g = new Generator(host, 'b');
+  g.prepare(ast);
   let result: string;
   try {
     result = g.emit(ast as Node, 'v', 'b');
