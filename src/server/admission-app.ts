@@ -5,6 +5,7 @@ import type { GateDependencies } from '../gate/types.js';
 import type { Logger } from '../log.js';
 import type { AppState } from './app.js';
 import type { GateMetrics } from './metrics.js';
+import { createHealthRouter } from './routes/health.js';
 
 export interface AdmissionAppOptions {
   gate: GateDependencies;
@@ -22,14 +23,7 @@ export function createAdmissionApp(options: AdmissionAppOptions): express.Expres
   app.disable('x-powered-by');
   app.set('etag', false);
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/readyz', (_req, res) => {
-    const why = state.shuttingDown() ? 'shutting down' : state.notReady();
-    if (why) res.status(503).json({ ready: false, reason: why });
-    else res.json({ ready: true });
-  });
+  app.use(createHealthRouter(state));
 
   app.post('/v1/admission', express.json({ limit: options.bodyLimitBytes, strict: true, type: () => true }), async (req, res) => {
     const request = parseAdmissionReview(req.body);

@@ -7,6 +7,7 @@ import type { Caller, GateDependencies } from '../gate/types.js';
 import type { Logger } from '../log.js';
 import { authenticateBearer, type NamedToken } from './auth.js';
 import type { GateMetrics } from './metrics.js';
+import { createHealthRouter } from './routes/health.js';
 import { createSealingKeyRouter } from './routes/sealing-key.js';
 
 export interface AppState {
@@ -46,15 +47,7 @@ export function createApp(options: AppOptions): express.Express {
     next();
   });
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-
-  app.get('/readyz', (_req, res) => {
-    const why = state.shuttingDown() ? 'shutting down' : state.notReady();
-    if (why) res.status(503).json({ ready: false, reason: why });
-    else res.json({ ready: true });
-  });
+  app.use(createHealthRouter(state));
 
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
