@@ -6,7 +6,7 @@
  */
 import { CompileError, compileExpression, compileTree, compileValue, type CompileContext, type Compiler } from './assertion/compile.js';
 import { prepareTree } from './assertion/evaluate.js';
-import type { TreeNode } from './assertion/types.js';
+import type { Expression, TreeNode } from './assertion/types.js';
 import type { JmesPath } from './jmespath/interpreter.js';
 import type { JsonObject, JsonValue } from './jmespath/types.js';
 import type { AssertDocument, MatchDocument, PolicyDocument, RuleDocument } from './schema.js';
@@ -105,8 +105,15 @@ function compileRule(base: CompileContext, rule: RuleDocument, index: number, ra
     exclude,
     matchNeedsContext,
     identifier,
+    identifierMemo: identifierMemo(identifier),
     assert: compileAssert(ctx, rule.assert, `${path}.assert`),
   };
+}
+
+function identifierMemo(identifier: Expression | undefined): number | undefined {
+  if (identifier === undefined) return undefined;
+  const facts = astFacts([identifier.ast]);
+  return !facts.nondeterministic && [...facts.variables].every((v) => v === 'payload') ? memoId(`identifier:${identifier.source}`) : undefined;
 }
 
 /** Throws CompileError (with the field path) on the first problem. */

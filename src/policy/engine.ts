@@ -260,6 +260,9 @@ export function evaluate(policies: readonly LoadedPolicy[], resources: readonly 
         const severity = policy.annotations[SEVERITY_ANNOTATION];
         for (let r = 0; r < policy.rules.length; r++) {
           const rule = policy.rules[r] as CompiledRule;
+          // a shared match block already known not to match this resource: nothing to evaluate
+          const m = rule.match?.memo;
+          if (!includeSkipped && m !== undefined && memo.has(m) && memo.get(m) === false) continue;
           let outcome: RuleOutcome | undefined;
           let resource_: string | number = resourceIndex;
           try {
@@ -270,8 +273,14 @@ export function evaluate(policies: readonly LoadedPolicy[], resources: readonly 
               if (!includeSkipped) continue;
               outcome = SKIP;
             } else if (rule.identifier) {
-              budget.reset();
-              const id = identifierOf(rule, resource, scope.bindings, budget);
+              let id: string;
+              const im = rule.identifierMemo;
+              if (im !== undefined && memo.has(im)) id = memo.get(im) as string;
+              else {
+                budget.reset();
+                id = identifierOf(rule, resource, scope.bindings, budget);
+                if (im !== undefined) memo.set(im, id);
+              }
               if (id !== '') resource_ = id;
             }
           } catch (err) {

@@ -66,6 +66,8 @@ export interface CompiledRule {
   /** whether match/exclude refer to a context entry (else they run before the context is bound) */
   matchNeedsContext: boolean;
   identifier: Expression | undefined;
+  /** memo id when the identifier depends on the resource only (computed once per resource) */
+  identifierMemo: number | undefined;
   assert: { any: CompiledAssertion[]; all: CompiledAssertion[] };
 }
 

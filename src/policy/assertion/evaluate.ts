@@ -318,11 +318,12 @@ const NONE: readonly Violation[] = Object.freeze([]);
 function walk(node: TreeNode, value: JsonValue, bindings: Bindings, budget: Budget, collect: boolean): TreeRun {
   const run = shared;
   run.budget = budget;
-  run.path.length = 0;
+  if (run.path.length !== 0) run.path.length = 0;
   run.count = 0;
   run.collect = collect;
   run.out = null;
-  treeFn(node, true)(value, bindings, run, 0);
+  const fn = (node as WithWalk).walk ?? treeFn(node, true);
+  fn(value, bindings, run, 0);
   return run;
 }
 

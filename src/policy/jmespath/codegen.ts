@@ -24,6 +24,8 @@ export const EXPRESSION_HELPERS = {
   isFalse,
   deepEqual,
   containsArray(list: JsonValue[], x: JsonValue): boolean {
+    // a scalar equals (JMESPath ==) exactly the elements that are === to it
+    if (x === null || typeof x !== 'object') return list.includes(x);
     for (let i = 0; i < list.length; i++) if (deepEqual(list[i] as JsonValue, x)) return true;
     return false;
   },
