@@ -136,16 +136,13 @@ interface RuleBase {
 
 /**
  * When every context entry of a rule is a literal or shareable (a function of the resource and
- * earlier entries, see memo.ts) and none is named policy or rule, the context can be bound once
- * per call below `$policy`/`$rule`: its entries read the current resource through `state` and
- * the per-resource memo, so nothing is allocated per (rule, resource).
+ * earlier entries, see memo.ts), the context can be bound once per call on top of the rule's
+ * scope: its entries read the current resource through `state` and the per-resource memo, so
+ * nothing is allocated per (rule, resource).
  */
 function sharedContextScope(rule: CompiledRule, below: Bindings, state: EvalState): Bindings | undefined {
   if (rule.context.length === 0) return below;
-  for (const e of rule.context) {
-    if (e.name === 'policy' || e.name === 'rule') return undefined;
-    if (e.value.kind !== 'literal' && e.memo === undefined) return undefined;
-  }
+  for (const e of rule.context) if (e.value.kind !== 'literal' && e.memo === undefined) return undefined;
   let b = below;
   for (const entry of rule.context) {
     const value = entry.value;
@@ -236,13 +233,12 @@ export function evaluate(policies: readonly LoadedPolicy[], resources: readonly 
       slot = Bindings.fromObject(externalValues, Bindings.fromObject(p.defaultBindings)).slot('payload');
       slots.push(slot);
     }
-    const policyJson = exposedPolicy(p);
-    const withPolicy = slot.scope.with('policy', policyJson);
+    const withPolicy = slot.scope.with('policy', exposedPolicy(p));
     return p.rules.map((rule): RuleBase => {
-      const shared = sharedContextScope(rule, slot.scope, state);
-      // context entries that do not shadow $policy/$rule can sit below them: same lookups
-      if (shared !== undefined) return { base: shared.with('policy', policyJson).with('rule', rule.raw), static: true };
-      return { base: withPolicy.with('rule', rule.raw), static: false };
+      const withRule = withPolicy.with('rule', rule.raw);
+      const shared = sharedContextScope(rule, withRule, state);
+      if (shared !== undefined) return { base: shared, static: true };
+      return { base: withRule, static: false };
     });
   });
 
