@@ -43,6 +43,9 @@ export function createAdmissionApp(options: AdmissionAppOptions): express.Expres
       res.status(413).json({ reasons: [{ code: 'BODY_TOO_LARGE', message: `the request body is larger than ${options.bodyLimitBytes} bytes` }] });
     } else if (e.type === 'entity.parse.failed') {
       res.status(400).json({ reasons: [{ code: 'REQUEST_NOT_JSON', message: 'the request body is not valid JSON' }] });
+    } else if (e.type === 'request.aborted' || e.type === 'request.size.invalid' || e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
+      // A body that cannot be read as sent (e.g. charset=latin1): the caller's fault, as on /v1/gate.
+      res.status(400).json({ reasons: [{ code: 'REQUEST_UNREADABLE', message: `the request body could not be read (${e.type})` }] });
     } else {
       logger.error({ err: e.message }, 'unexpected admission error');
       res.status(500).json({ reasons: [{ code: 'INTERNAL_ERROR', message: 'internal error' }] });
