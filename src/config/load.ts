@@ -46,6 +46,9 @@ function resolvePaths(config: Config, baseDir: string): Config {
     ...config,
     // SSH trust files (allowed signers, revoked keys) resolve like keyrings.
     trust: { ...sshTrustPaths(config.trust, abs), keyrings: config.trust.keyrings.map(abs), ...(config.trust.trustedRoot ? { trustedRoot: abs(config.trust.trustedRoot) } : {}) },
+    ...(config.tls
+      ? { tls: { ...config.tls, certFile: abs(config.tls.certFile), keyFile: abs(config.tls.keyFile), ...(config.tls.clientCaFile ? { clientCaFile: abs(config.tls.clientCaFile) } : {}) } }
+      : {}),
     ...(config.admission ? { admission: { ...config.admission, certFile: abs(config.admission.certFile), keyFile: abs(config.admission.keyFile) } } : {}),
     policies: { ...config.policies, paths: config.policies.paths.map(abs), exceptions: config.policies.exceptions.map(abs) },
     sealing: {

@@ -74,6 +74,19 @@ export type AuditConfig = z.infer<typeof auditSchema>;
 export const configSchema = z
   .object({
     listen: hostPort.default('127.0.0.1:8480'),
+    /**
+     * Serve the main listener (POST /v1/gate, probes, metrics, audit export) over HTTPS. With
+     * clientCaFile, every client must present a certificate issued by that CA (mutual TLS).
+     * Unset: plain HTTP, for the sidecar on 127.0.0.1.
+     */
+    tls: z
+      .object({
+        certFile: z.string().min(1),
+        keyFile: z.string().min(1),
+        clientCaFile: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()

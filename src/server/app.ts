@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { InputError, SyncgateError } from '../errors.js';
 import type { Decision } from '../gate/decision.js';
@@ -29,9 +30,20 @@ export interface AppOptions {
 
 const STATUS: Record<Decision['outcome'], number> = { allow: 200, deny: 403, bad_request: 400 };
 
+/** The subject CN of a verified client certificate (mutual TLS on the main listener), if any. */
+function clientCertificateName(req: Request): string | undefined {
+  const socket = req.socket as TLSSocket;
+  if (typeof socket.getPeerCertificate !== 'function' || !socket.authorized) return undefined;
+  const cn = socket.getPeerCertificate().subject?.CN;
+  return typeof cn === 'string' && cn !== '' ? cn : undefined;
+}
+
 function callerOf(req: Request, tokens: NamedToken[]): Caller | undefined {
   const remoteAddress = req.socket.remoteAddress;
-  if (tokens.length === 0) return { identity: 'anonymous', ...(remoteAddress ? { remoteAddress } : {}) };
+  if (tokens.length === 0) {
+    const cn = clientCertificateName(req);
+    return { identity: cn ? `x509:${cn}` : 'anonymous', ...(remoteAddress ? { remoteAddress } : {}) };
+  }
   const name = authenticateBearer(req.headers.authorization, tokens);
   return name === undefined ? undefined : { identity: name, ...(remoteAddress ? { remoteAddress } : {}) };
 }

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { openAuditLog } from '../audit/from-config.js';
 import type { Config } from '../config/schema.js';
 import { createGateRuntime } from '../gate/runtime.js';
@@ -28,6 +28,8 @@ export interface RunningGate {
 export async function startGate(config: Config, logger: Logger): Promise<RunningGate> {
   const gateTokens = loadTokens(config.auth.gateTokens, 'auth.gateTokens');
   const tls = config.admission ? await readTls(config.admission) : undefined;
+  // Optional HTTPS (and mutual TLS with clientCaFile) for the main listener; plain HTTP otherwise.
+  const mainTls = config.tls ? await readTls(config.tls) : undefined;
   const audit = await openAuditLog(config.audit, { onWarning: (msg, err) => logger.warn({ err: (err as Error | undefined)?.message }, msg) });
   const metrics = new GateMetrics();
   const runtime = createGateRuntime(config, audit, logger, (stage, seconds) => metrics.stageSeconds.observe({ stage }, seconds));
@@ -36,9 +38,18 @@ export async function startGate(config: Config, logger: Logger): Promise<Running
 
   const auditRouter = createAuditRouter({ logFile: config.audit.path, adminTokens: loadTokens(config.auth.adminTokens, 'auth.adminTokens'), audit, logger });
   const app = createApp({ gate: runtime.deps, metrics, logger, state, bodyLimitBytes: config.limits.bodyBytes, gateTokens, routers: [auditRouter] });
-  const server = createServer(serverOptions(config.limits), app);
-  const bound = await listenOn(server, config.listen, 'http');
+  const server: Server = mainTls
+    ? createHttpsServer({ ...serverOptions(config.limits), ...mainTls, minVersion: 'TLSv1.2', ...(mainTls.ca ? { requestCert: true, rejectUnauthorized: true } : {}) }, app)
+    : createServer(serverOptions(config.limits), app);
+  const bound = await listenOn(server, config.listen, mainTls ? 'https' : 'http');
   const servers: Server[] = [server];
+  const stopMainTlsWatch =
+    config.tls && mainTls
+      ? watchTls(server as HttpsServer, config.tls, (err) => {
+          if (err) logger.error({ err: err.message }, 'TLS certificate could not be reloaded; the current one stays in use');
+          else logger.info('TLS certificate reloaded');
+        })
+      : () => {};
 
   let admission: RunningGate['admission'];
   let stopTlsWatch = () => {};
@@ -61,6 +72,7 @@ export async function startGate(config: Config, logger: Logger): Promise<Running
     shuttingDown = true;
     await closeGracefully(servers, config.limits.shutdownGraceMs, () => logger.warn('shutdown grace period over; closing remaining connections'));
     stopTlsWatch();
+    stopMainTlsWatch();
     await runtime.close();
     await audit.append({ type: 'gate.stop', pid: process.pid }).catch(() => {});
     await audit.close();

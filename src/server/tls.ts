@@ -7,10 +7,12 @@ import { ConfigError } from '../errors.js';
 export interface TlsFiles {
   certFile: string;
   keyFile: string;
+  /** CA bundle client certificates must chain to (mutual TLS); unset: no client certificates. */
+  clientCaFile?: string;
 }
 
-/** Reads the certificate chain and key; errors name the file, never its contents. */
-export async function readTls(files: TlsFiles): Promise<{ cert: Buffer; key: Buffer }> {
+/** Reads the certificate chain and key (and the client CA); errors name the file, never its contents. */
+export async function readTls(files: TlsFiles): Promise<{ cert: Buffer; key: Buffer; ca?: Buffer }> {
   const read = async (file: string) => {
     try {
       return await readFile(file);
@@ -18,7 +20,7 @@ export async function readTls(files: TlsFiles): Promise<{ cert: Buffer; key: Buf
       throw new ConfigError('TLS_UNREADABLE', `${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { file });
     }
   };
-  return { cert: await read(files.certFile), key: await read(files.keyFile) };
+  return { cert: await read(files.certFile), key: await read(files.keyFile), ...(files.clientCaFile ? { ca: await read(files.clientCaFile) } : {}) };
 }
 
 /**
@@ -43,7 +45,7 @@ export function watchTls(server: HttpsServer, files: TlsFiles, onReload: (err?: 
       );
     }, 200);
   };
-  const dirs = [...new Set([path.dirname(files.certFile), path.dirname(files.keyFile)])];
+  const dirs = [...new Set([path.dirname(files.certFile), path.dirname(files.keyFile), ...(files.clientCaFile ? [path.dirname(files.clientCaFile)] : [])])];
   const watchers: FSWatcher[] = dirs.map((d) => watch(d, { persistent: false }, reload));
   for (const w of watchers) w.on('error', (err) => onReload(err));
   return () => {
