@@ -85,7 +85,7 @@ function applyPolicies(work: Work, deps: GateDependencies): void {
   if (reasons.length > 0) throw new Denial(reasons);
 }
 
-async function runStages(work: Work, body: unknown, deps: GateDependencies): Promise<void> {
+async function runStages(work: Work, body: unknown, deps: GateDependencies, signal: AbortSignal): Promise<void> {
   const limits = deps.limits;
   // Stages 1-2 failing is a bad request (400); from stage 3 on a failure is a deny (403).
   try {
@@ -101,7 +101,7 @@ async function runStages(work: Work, body: unknown, deps: GateDependencies): Pro
   await timed(work, deps, 'signature', () => verifySignatures(work, deps));
   await timed(work, deps, 'policy', () => applyPolicies(work, deps));
   // Only an otherwise allowed sync gets its secrets unsealed and delivered.
-  work.secrets = await timed(work, deps, 'secrets', () => deliverSecrets(work.manifests!, deps.sealing, work.request!.application));
+  work.secrets = await timed(work, deps, 'secrets', () => deliverSecrets(work.manifests!, deps.sealing, work.request!.application, signal));
 }
 
 /**
@@ -117,13 +117,18 @@ export async function runGate(body: unknown, caller: Caller, deps: GateDependenc
     outcome: 'deny',
     timings: {},
   };
+  // Aborted as soon as the outcome is settled: stages that outlive the deadline (a slow API
+  // server) must not start side effects (Secret writes, deletes) for a decision answered as a deny.
+  const settled = new AbortController();
   try {
-    await withDeadline(runStages(work, body, deps), deps.limits.decisionTimeoutMs, 'DECISION_TIMEOUT', 'the decision');
+    await withDeadline(runStages(work, body, deps, settled.signal), deps.limits.decisionTimeoutMs, 'DECISION_TIMEOUT', 'the decision');
     work.outcome = 'allow';
   } catch (err) {
     if (work.outcome !== 'bad_request') work.outcome = 'deny';
     if (err instanceof Denial) work.reasons.push(...err.reasons);
     else work.reasons.push(reasonOf(asSyncgateError(err)));
+  } finally {
+    settled.abort(new SyncgateError('DECISION_SETTLED', 'the decision was already answered'));
   }
   return record(work, caller, deps, extra.requestDigest);
 }

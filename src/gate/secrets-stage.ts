@@ -49,6 +49,8 @@ export async function deliverSecrets(
   manifests: Manifest[],
   sealing: SealingRuntime | undefined,
   application: { name?: string; project?: string; destination?: { namespace?: string } } | undefined,
+  /** Aborted once the decision is answered (deadline): no write or delete starts after that. */
+  signal?: AbortSignal,
 ): Promise<SecretsOutcome> {
   const sealed = manifests.filter((m) => isSealedSecret(m.object) || isBitnamiSealedSecret(m.object));
   const outcome: SecretsOutcome = { delivered: [], pruned: [], inline: [] };
@@ -109,8 +111,10 @@ export async function deliverSecrets(
     if (appRef) annotations[APPLICATION_ANNOTATION] = appRef;
     else delete annotations[APPLICATION_ANNOTATION];
     try {
+      signal?.throwIfAborted();
       await applySecret(kube!, { ...secret, metadata: { ...secret.metadata, namespace, annotations } }, { apiVersion: String(manifest.object.apiVersion), kind: 'SealedSecret', name: secret.metadata.name, namespace }, {
         adopt: sealing!.adoptExisting,
+        ...(signal ? { signal } : {}),
       });
     } catch (err) {
       const e = asSyncgateError(err, 'KUBE_ERROR');
@@ -126,7 +130,8 @@ export async function deliverSecrets(
     outcome.delivered.push(evidence(manifest, { ...secret, metadata: { ...secret.metadata, namespace } }));
   }
 
-  if (appRef && kube) outcome.pruned = await pruneLeftovers(kube, appRef, outcome.delivered, defaultNamespace);
+  signal?.throwIfAborted();
+  if (appRef && kube) outcome.pruned = await pruneLeftovers(kube, appRef, outcome.delivered, defaultNamespace, signal);
   return outcome;
 }
 
@@ -136,6 +141,7 @@ async function pruneLeftovers(
   appRef: string,
   delivered: SecretEvidence[],
   defaultNamespace: string | undefined,
+  signal: AbortSignal | undefined,
 ): Promise<Array<{ namespace: string; name: string }>> {
   const namespaces = new Set(delivered.map((d) => d.namespace));
   if (defaultNamespace) namespaces.add(defaultNamespace);
@@ -149,7 +155,8 @@ async function pruneLeftovers(
         const source = s.metadata?.annotations?.[SOURCE_ANNOTATION];
         if (!name || s.metadata?.annotations?.[APPLICATION_ANNOTATION] !== appRef || !source || current.has(source)) continue;
         const [ownerNs, ownerName] = source.split('/') as [string, string];
-        if (await deleteSecret(kube, namespace, name, { namespace: ownerNs, name: ownerName })) pruned.push({ namespace, name });
+        signal?.throwIfAborted();
+        if (await deleteSecret(kube, namespace, name, { namespace: ownerNs, name: ownerName }, signal)) pruned.push({ namespace, name });
       }
     } catch (err) {
       const e = asSyncgateError(err, 'KUBE_ERROR');

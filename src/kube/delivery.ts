@@ -44,13 +44,15 @@ function isOurs(secret: V1Secret): boolean {
  * applies (a data key removed from the SealedSecret) are removed by the API server.
  * An existing Secret that syncgate did not write is refused (KUBE_NOT_OWNED) unless `adopt`.
  */
-export async function applySecret(client: KubeClient, secret: Secret, owner: SecretOwner, options: { adopt?: boolean } = {}): Promise<DeliveredSecret> {
+export async function applySecret(client: KubeClient, secret: Secret, owner: SecretOwner, options: { adopt?: boolean; signal?: AbortSignal } = {}): Promise<DeliveredSecret> {
   const name = secret.metadata.name;
   const namespace = secret.metadata.namespace ?? owner.namespace;
   if (namespace !== owner.namespace || name !== owner.name) {
     throw new KubeError(KubeErrorCode.Invalid, `Secret ${ref(namespace, name)} must land at its SealedSecret's place ${ref(owner.namespace, owner.name)}`);
   }
   const existing = await client.getSecret(namespace, name);
+  // The caller gave up (its decision is already answered): no write may start after that.
+  options.signal?.throwIfAborted();
   if (existing && !isOurs(existing) && !options.adopt) {
     throw new KubeError(
       KubeErrorCode.NotOwned,
@@ -82,8 +84,9 @@ export async function applySecret(client: KubeClient, secret: Secret, owner: Sec
  * syncgate's or belongs to another SealedSecret; the delete is guarded by uid and resourceVersion
  * so a Secret replaced meanwhile is not removed (KUBE_CONFLICT). False when already gone.
  */
-export async function deleteSecret(client: KubeClient, namespace: string, name: string, owner?: Pick<SecretOwner, 'namespace' | 'name'>): Promise<boolean> {
+export async function deleteSecret(client: KubeClient, namespace: string, name: string, owner?: Pick<SecretOwner, 'namespace' | 'name'>, signal?: AbortSignal): Promise<boolean> {
   const existing = await client.getSecret(namespace, name);
+  signal?.throwIfAborted();
   if (!existing) return false;
   if (!isOurs(existing)) {
     throw new KubeError(KubeErrorCode.NotOwned, `Secret ${ref(namespace, name)} was not written by syncgate; refusing to delete it`);
