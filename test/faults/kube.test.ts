@@ -37,7 +37,6 @@ describe('API server faults', () => {
   let example: { revision: string; commit: string };
 
   const app = { name: 'shop', project: 'default', destination: { namespace: 'shop' } };
-  const sealed = () => sealSecret({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'shop' }, stringData: { password: PLAINTEXT } }, key, { scope: 'strict' });
   const decide = (name = 'db') => gate.post({ ...example, application: app, manifests: [sealSecret({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'shop' }, stringData: { password: PLAINTEXT } }, key, { scope: 'strict' })] });
   const code = (r: { json: Record<string, unknown> }) => (r.json.reasons as Array<{ code: string }> | undefined)?.[0]?.code;
 

@@ -17,9 +17,9 @@ export class SlowProxy {
 
   static async start(upstream: string): Promise<SlowProxy> {
     const target = new URL(upstream);
-    let proxy: SlowProxy | undefined;
+    const holder: { proxy?: SlowProxy } = {};
     const server = createServer((req, res) => {
-      proxy?.seen.push(`${req.method ?? ''} ${(req.url ?? '').split('?')[0]}`);
+      holder.proxy?.seen.push(`${req.method ?? ''} ${(req.url ?? '').split('?')[0]}`);
       const forward = () => {
         const up = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
           res.writeHead(upRes.statusCode ?? 502, upRes.headers);
@@ -29,15 +29,15 @@ export class SlowProxy {
         res.on('close', () => up.destroy());
         req.pipe(up);
       };
-      const delay = proxy?.delayMs ?? 0;
+      const delay = holder.proxy?.delayMs ?? 0;
       if (delay > 0) {
         req.pause();
         setTimeout(forward, delay);
       } else forward();
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    proxy = new SlowProxy(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-    return proxy;
+    holder.proxy = new SlowProxy(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    return holder.proxy;
   }
 
   /** A kubeconfig pointing at the proxy (same shape as FakeKube.kubeconfig). */
