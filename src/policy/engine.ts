@@ -15,7 +15,7 @@ import type { JsonObject, JsonValue } from './jmespath/types.js';
 import { jmespath, withClock } from './runtime.js';
 import { renderTemplate } from './templates.js';
 import { ResourceMemo } from './memo.js';
-import { SEVERITY_ANNOTATION, type CompiledAssertion, type CompiledMatch, type CompiledRule, type Failure, type LoadedPolicy, type PolicyResult } from './types.js';
+import { SEVERITY_ANNOTATION, type CompiledAssertion, type CompiledMatch, type CompiledRule, type Failure, type Violation, type LoadedPolicy, type PolicyResult } from './types.js';
 
 export interface EvaluateOptions {
   /** external bindings (`--bindings`): each key `k` becomes `$k` */
@@ -86,9 +86,7 @@ function ruleBindings(rule: CompiledRule, resource: JsonValue, base: Bindings, b
   return b;
 }
 
-function assertion(a: CompiledAssertion, resource: JsonValue, bindings: Bindings, budget: Budget): Failure | undefined {
-  const violations = treeViolations(a.check, resource, bindings, budget);
-  if (violations.length === 0) return undefined;
+function failure(a: CompiledAssertion, violations: Violation[], resource: JsonValue, bindings: Bindings, budget: Budget): Failure {
   const message = a.message ? renderTemplate(a.message, jmespath, resource, bindings, budget) : '';
   return { message, check: a.checkPath, violations };
 }
@@ -100,19 +98,20 @@ function assertRule(rule: CompiledRule, resource: JsonValue, bindings: Bindings,
   if (any.length > 0) {
     let satisfied = false;
     for (const a of any) {
-      const f = assertion(a, resource, bindings, budget);
-      if (f === undefined) {
+      const v = treeViolations(a.check, resource, bindings, budget);
+      if (v.length === 0) {
         satisfied = true;
         break;
       }
-      (failures ??= []).push(f);
+      (failures ??= []).push(failure(a, v, resource, bindings, budget));
     }
     if (!satisfied) return failures;
     failures = undefined;
   }
-  for (const a of all) {
-    const f = assertion(a, resource, bindings, budget);
-    if (f !== undefined) (failures ??= []).push(f);
+  for (let i = 0; i < all.length; i++) {
+    const a = all[i] as CompiledAssertion;
+    const v = treeViolations(a.check, resource, bindings, budget);
+    if (v.length !== 0) (failures ??= []).push(failure(a, v, resource, bindings, budget));
   }
   return failures;
 }
@@ -221,6 +220,7 @@ export function evaluate(policies: readonly LoadedPolicy[], resources: readonly 
   const shared = Bindings.fromObject(externalValues);
   // `$payload` is one slot per call, re-pointed at each resource, so the resource-independent
   // part of every rule's scope (externals < $payload < $policy < $rule) is built once per call.
+  const severities = policies.map((p) => p.annotations[SEVERITY_ANNOTATION]);
   const budget = new Budget(limits);
   const memo = new ResourceMemo();
   const state: EvalState = { resource: null, budget, memo };
@@ -253,7 +253,7 @@ export function evaluate(policies: readonly LoadedPolicy[], resources: readonly 
       for (let p = 0; p < policies.length; p++) {
         const policy = policies[p] as LoadedPolicy;
         const bases = ruleBases[p] as RuleBase[];
-        const severity = policy.annotations[SEVERITY_ANNOTATION];
+        const severity = severities[p];
         for (let r = 0; r < policy.rules.length; r++) {
           const rule = policy.rules[r] as CompiledRule;
           // a shared match block already known not to match this resource: nothing to evaluate

@@ -329,7 +329,14 @@ function walk(node: TreeNode, value: JsonValue, bindings: Bindings, budget: Budg
 
 /** Evaluates a tree on `value` from the root and returns its violations. */
 export function treeViolations(node: TreeNode, value: JsonValue, bindings: Bindings, budget: Budget): Violation[] {
-  return walk(node, value, bindings, budget, true).out ?? (NONE as Violation[]);
+  const run = shared;
+  run.budget = budget;
+  if (run.path.length !== 0) run.path.length = 0;
+  run.count = 0;
+  run.collect = true;
+  run.out = null;
+  ((node as WithWalk).walk ?? treeFn(node, true))(value, bindings, run, 0);
+  return run.out ?? (NONE as Violation[]);
 }
 
 /** Evaluates a tree on `value` from the root; true when it has no violation (none are built). */

@@ -255,8 +255,11 @@ export class Generator {
     this.line(`for (let i = 0; i < ${base}.length; i++) {`);
     this.line(`${e} = ${base}[i];`);
     if (filter) {
-      const cond = this.emit(node.condition as Node, e, bv);
-      this.line(`if (H.isFalse(${cond})) continue;`);
+      const c = node.condition as Node;
+      const cond = this.emit(c, e, bv);
+      // comparisons (==, !=) and negations give booleans: no truthiness test needed
+      const boolean = c.type === 'NotExpression' || (c.type === 'Comparator' && (c.name === 'EQ' || c.name === 'NE'));
+      this.line(boolean ? `if (!${cond}) continue;` : `if (H.isFalse(${cond})) continue;`);
     }
     const r = this.emit(node.right as Node, e, bv);
     this.line(`if (${r} !== null) ${t}.push(${r});`);
