@@ -8,6 +8,10 @@ import { loadTrustMaterial } from './trust-material.js';
 import { trustFilePaths, watchTrustFiles } from './trust-watch.js';
 import type { GateDependencies, ObjectSignatureVerifier } from './types.js';
 
+/** Retry delays for a policy set that could not be loaded at start (doubling up to the max). */
+const POLICY_RETRY_FIRST_MS = 1_000;
+const POLICY_RETRY_MAX_MS = 30_000;
+
 export interface GateRuntime {
   deps: GateDependencies;
   sealing: SealingRuntime;
@@ -72,12 +76,42 @@ export function createGateRuntime(config: Config, audit: AuditLog, logger: Logge
     { onError: (err) => logger.error({ err: String(err) }, 'trust file watch failed') },
   );
 
+  // A policy set that cannot be loaded at start (path missing or unreadable) is retried with
+  // backoff until one loads; the watch is (re)installed then, so a path that appears later is
+  // watched too. One reload at a time: a read that never returns (a FIFO) is not piled on.
+  let closed = false;
+  let policyRetry: NodeJS.Timeout | undefined;
+  const watchPolicies = () => {
+    if (!config.policies.watch || closed) return;
+    policyStore.close();
+    policyStore.watch((o) => reportPolicies(o, false));
+  };
+  const retryPolicies = (delayMs: number) => {
+    policyRetry = setTimeout(() => {
+      if (closed || policyStore.current()) return;
+      void policyStore.reload().then((outcome) => {
+        if (closed) return;
+        if (outcome.ok) {
+          reportPolicies(outcome, false);
+          watchPolicies();
+        } else retryPolicies(Math.min(delayMs * 2, POLICY_RETRY_MAX_MS));
+      });
+    }, delayMs);
+    policyRetry.unref();
+  };
+
   const ready = (async () => {
     const policiesLoaded = policyStore.reload().then((outcome) => {
       reportPolicies(outcome, true);
-      if (config.policies.watch) policyStore.watch((o) => reportPolicies(o, false));
-      if (!outcome.ok) throw outcome.error;
+      watchPolicies();
+      if (!outcome.ok) {
+        retryPolicies(POLICY_RETRY_FIRST_MS);
+        throw outcome.error;
+      }
     });
+    // Handled here at once: a policy failure that comes before trust material has loaded must
+    // not be an unhandled rejection (which ends the process).
+    policiesLoaded.catch(() => {});
     try {
       verifier = await loadTrustMaterial(config.trust);
       trustProblem = undefined;
@@ -109,6 +143,8 @@ export function createGateRuntime(config: Config, audit: AuditLog, logger: Logge
     notReady,
     ready,
     close: async () => {
+      closed = true;
+      clearTimeout(policyRetry);
       trustWatcher.close();
       policyStore.close();
       await sealing.close();
