@@ -40,11 +40,6 @@ function compileMatch(ctx: CompileContext, m: MatchDocument, path: string): Comp
   return out;
 }
 
-function matchVariables(...ms: (CompiledMatch | undefined)[]): Set<string> {
-  const trees = ms.flatMap((m) => (m ? [...m.any, ...m.all] : []));
-  return astFacts(trees.flatMap((t) => treeAsts(t))).variables;
-}
-
 /** Context entries; an expression entry that reads only the resource and earlier memoizable entries is memoizable. */
 function compileContext(ctx: CompileContext, entries: NonNullable<RuleDocument['context']>, path: string): CompiledContextEntry[] {
   const out: CompiledContextEntry[] = [];
@@ -94,8 +89,6 @@ function compileRule(base: CompileContext, rule: RuleDocument, index: number, ra
   const identifier = rule.identifier !== undefined ? compileExpression({ ...ctx, compiler: 'jp' }, rule.identifier, 'jp', `${path}.identifier`) : undefined;
   const match = rule.match ? compileMatch(ctx, rule.match, `${path}.match`) : undefined;
   const exclude = rule.exclude ? compileMatch(ctx, rule.exclude, `${path}.exclude`) : undefined;
-  const names = new Set(context.map((c) => c.name));
-  const matchNeedsContext = [...matchVariables(match, exclude)].some((v) => names.has(v));
   return {
     name: rule.name,
     index,
@@ -103,7 +96,6 @@ function compileRule(base: CompileContext, rule: RuleDocument, index: number, ra
     context,
     match,
     exclude,
-    matchNeedsContext,
     identifier,
     identifierMemo: identifierMemo(identifier),
     assert: compileAssert(ctx, rule.assert, `${path}.assert`),

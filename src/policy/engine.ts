@@ -59,33 +59,6 @@ function matches(m: CompiledMatch, resource: JsonValue, bindings: Bindings, budg
   return ok;
 }
 
-/** Context entries on top of `base`: literals bound directly, expressions lazily (once, when first referenced). */
-function ruleBindings(rule: CompiledRule, resource: JsonValue, base: Bindings, budget: Budget, memo: ResourceMemo): Bindings {
-  let b = base;
-  for (const entry of rule.context) {
-    const value = entry.value;
-    if (value.kind === 'literal') {
-      b = b.with(entry.name, value.value);
-      continue;
-    }
-    const id = entry.memo;
-    if (id !== undefined && memo.has(id)) {
-      b = b.with(entry.name, memo.get(id));
-      continue;
-    }
-    const before = b;
-    b =
-      id === undefined
-        ? b.withLazy(entry.name, () => value.fn(resource, before, budget))
-        : b.withLazy(entry.name, () => {
-            const v = value.fn(resource, before, budget);
-            memo.set(id, v);
-            return v;
-          });
-  }
-  return b;
-}
-
 function failure(a: CompiledAssertion, violations: Violation[], resource: JsonValue, bindings: Bindings, budget: Budget): Failure {
   const message = a.message ? renderTemplate(a.message, jmespath, resource, bindings, budget) : '';
   return { message, check: a.checkPath, violations };
@@ -123,25 +96,20 @@ export function formatFailure(f: Failure): string {
 /** The current resource of an evaluation, for context entries bound once per call. */
 interface EvalState {
   resource: JsonValue;
+  /** increases with every resource */
+  generation: number;
   budget: Budget;
   memo: ResourceMemo;
 }
 
-interface RuleBase {
-  base: Bindings;
-  /** the rule's context is already bound in `base` */
-  static: boolean;
-}
-
 /**
- * When every context entry of a rule is a literal or shareable (a function of the resource and
- * earlier entries, see memo.ts), the context can be bound once per call on top of the rule's
- * scope: its entries read the current resource through `state` and the per-resource memo, so
- * nothing is allocated per (rule, resource).
+ * A rule's whole scope (externals < `$payload` < `$policy` < `$rule` < context entries), bound
+ * once per call: `$payload` is a slot re-pointed at each resource, and context entries read the
+ * current resource through `state`, lazily, at most once per resource (shared between rules
+ * through the memo when they depend on the resource only), so nothing is allocated per
+ * (rule, resource).
  */
-function sharedContextScope(rule: CompiledRule, below: Bindings, state: EvalState): Bindings | undefined {
-  if (rule.context.length === 0) return below;
-  for (const e of rule.context) if (e.value.kind !== 'literal' && e.memo === undefined) return undefined;
+function ruleScope(rule: CompiledRule, below: Bindings, state: EvalState): Bindings {
   let b = below;
   for (const entry of rule.context) {
     const value = entry.value;
@@ -149,36 +117,47 @@ function sharedContextScope(rule: CompiledRule, below: Bindings, state: EvalStat
       b = b.with(entry.name, value.value);
       continue;
     }
-    const id = entry.memo as number;
     const before = b;
+    const id = entry.memo;
+    if (id !== undefined) {
+      // shared by every rule with the same entries: once per resource
+      b = b.withComputed(entry.name, () => {
+        const memo = state.memo;
+        if (memo.has(id)) return memo.get(id);
+        const v = value.fn(state.resource, before, state.budget);
+        memo.set(id, v);
+        return v;
+      });
+      continue;
+    }
+    // this rule's own entry (it reads external bindings, $policy, $rule, the clock, …): at most
+    // once per resource, an error remembered and raised at every reference, as a lazy binding
+    let generation = -1;
+    let cached: JsonValue = null;
+    let failure: unknown;
     b = b.withComputed(entry.name, () => {
-      const memo = state.memo;
-      if (memo.has(id)) return memo.get(id);
-      const v = value.fn(state.resource, before, state.budget);
-      memo.set(id, v);
-      return v;
+      if (generation !== state.generation) {
+        generation = state.generation;
+        failure = undefined;
+        try {
+          cached = value.fn(state.resource, before, state.budget);
+        } catch (err) {
+          failure = err;
+        }
+      }
+      if (failure !== undefined) throw failure;
+      return cached;
     });
   }
   return b;
 }
 
-/** Where evaluateRule leaves the scope it used (for the identifier), without allocating. */
-interface RuleScope {
-  bindings: Bindings;
-}
-
-/**
- * Evaluates one rule on one resource. Never throws. `undefined` = not applicable. The context is
- * bound after match/exclude unless they refer to it, so rules that do not apply bind nothing.
- */
-function evaluateRule(rule: CompiledRule, resource: JsonValue, base: Bindings, contextBound: boolean, budget: Budget, memo: ResourceMemo, scope: RuleScope): RuleOutcome | undefined {
-  scope.bindings = base;
+/** Evaluates one rule on one resource (its whole scope, context included, is `bindings`). Never throws. `undefined` = not applicable. */
+function evaluateRule(rule: CompiledRule, resource: JsonValue, bindings: Bindings, budget: Budget, memo: ResourceMemo): RuleOutcome | undefined {
   try {
-    if (!contextBound && rule.matchNeedsContext) scope.bindings = ruleBindings(rule, resource, base, budget, memo);
-    if (rule.match && !matches(rule.match, resource, scope.bindings, budget, memo)) return undefined;
-    if (rule.exclude && matches(rule.exclude, resource, scope.bindings, budget, memo)) return undefined;
-    if (!contextBound && !rule.matchNeedsContext) scope.bindings = ruleBindings(rule, resource, base, budget, memo);
-    const failures = assertRule(rule, resource, scope.bindings, budget);
+    if (rule.match && !matches(rule.match, resource, bindings, budget, memo)) return undefined;
+    if (rule.exclude && matches(rule.exclude, resource, bindings, budget, memo)) return undefined;
+    const failures = assertRule(rule, resource, bindings, budget);
     if (failures === undefined) return PASS;
     return { status: 'fail', failures, message: failures.map(formatFailure).join('; ') };
   } catch (err) {
@@ -223,7 +202,7 @@ export function evaluate(policies: readonly LoadedPolicy[], resources: readonly 
   const severities = policies.map((p) => p.annotations[SEVERITY_ANNOTATION]);
   const budget = new Budget(limits);
   const memo = new ResourceMemo();
-  const state: EvalState = { resource: null, budget, memo };
+  const state: EvalState = { resource: null, generation: 0, budget, memo };
   const sharedSlot = shared.slot('payload');
   const slots = [sharedSlot];
   const ruleBases = policies.map((p) => {
@@ -234,25 +213,20 @@ export function evaluate(policies: readonly LoadedPolicy[], resources: readonly 
       slots.push(slot);
     }
     const withPolicy = slot.scope.with('policy', exposedPolicy(p));
-    return p.rules.map((rule): RuleBase => {
-      const withRule = withPolicy.with('rule', rule.raw);
-      const shared = sharedContextScope(rule, withRule, state);
-      if (shared !== undefined) return { base: shared, static: true };
-      return { base: withRule, static: false };
-    });
+    return p.rules.map((rule) => ruleScope(rule, withPolicy.with('rule', rule.raw), state));
   });
 
-  const scope: RuleScope = { bindings: shared };
   return withClock(options.now, () => {
     const results: PolicyResult[] = [];
     for (let resourceIndex = 0; resourceIndex < resources.length; resourceIndex++) {
       const resource = toJson(resources[resourceIndex]);
       for (const slot of slots) slot.set(resource);
       state.resource = resource;
+      state.generation++;
       memo.next();
       for (let p = 0; p < policies.length; p++) {
         const policy = policies[p] as LoadedPolicy;
-        const bases = ruleBases[p] as RuleBase[];
+        const scopes = ruleBases[p] as Bindings[];
         const severity = severities[p];
         for (let r = 0; r < policy.rules.length; r++) {
           const rule = policy.rules[r] as CompiledRule;
@@ -263,8 +237,8 @@ export function evaluate(policies: readonly LoadedPolicy[], resources: readonly 
           let resource_: string | number = resourceIndex;
           try {
             budget.reset();
-            const base = bases[r] as RuleBase;
-            outcome = evaluateRule(rule, resource, base.base, base.static, budget, memo, scope);
+            const bindings = scopes[r] as Bindings;
+            outcome = evaluateRule(rule, resource, bindings, budget, memo);
             if (outcome === undefined) {
               if (!includeSkipped) continue;
               outcome = SKIP;
@@ -274,7 +248,7 @@ export function evaluate(policies: readonly LoadedPolicy[], resources: readonly 
               if (im !== undefined && memo.has(im)) id = memo.get(im) as string;
               else {
                 budget.reset();
-                id = identifierOf(rule, resource, scope.bindings, budget);
+                id = identifierOf(rule, resource, bindings, budget);
                 if (im !== undefined) memo.set(im, id);
               }
               if (id !== '') resource_ = id;

@@ -63,8 +63,6 @@ export interface CompiledRule {
   context: CompiledContextEntry[];
   match: CompiledMatch | undefined;
   exclude: CompiledMatch | undefined;
-  /** whether match/exclude refer to a context entry (else they run before the context is bound) */
-  matchNeedsContext: boolean;
   identifier: Expression | undefined;
   /** memo id when the identifier depends on the resource only (computed once per resource) */
   identifierMemo: number | undefined;
