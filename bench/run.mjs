@@ -9,6 +9,7 @@ const SCENARIOS = {
   seal: () => import('./seal.mjs'),
   policy: () => import('./policy.mjs'),
   audit: () => import('./audit.mjs'),
+  gate: () => import('./gate.mjs'),
 };
 
 const args = process.argv.slice(2);
