@@ -2,6 +2,9 @@ import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import yaml from 'js-yaml';
+import { formatPrivateKey, generateSealingKey, sealSecret } from '../../src/secrets/index.js';
+import { FakeKube } from '../helpers/fake-kube.js';
 import { commit, makeRepo, type TestRepo } from '../helpers/git.js';
 import { generateKey, makeGpgHome, type GpgHome } from '../helpers/gpg.js';
 import { startTestGate, type TestGate } from '../server/harness.js';
@@ -48,6 +51,8 @@ describe('syncgate argocd generate (a ConfigManagementPlugin run against the rea
   let repo: TestRepo;
   let gate: TestGate;
   let fingerprint: string;
+  let fake: FakeKube;
+  const sealingKey = generateSealingKey();
 
   beforeAll(async () => {
     gpg = await makeGpgHome();
@@ -58,13 +63,19 @@ describe('syncgate argocd generate (a ConfigManagementPlugin run against the rea
     await mkdir(path.join(dir, 'policies'));
     await writeFile(path.join(dir, 'policies', 'no-privileged.yaml'), NO_PRIVILEGED);
     await writeFile(path.join(dir, 'alice.asc'), key.publicKey);
+    await mkdir(path.join(dir, 'keys'));
+    await writeFile(path.join(dir, 'keys', `sealing-${sealingKey.keyId}.key`), formatPrivateKey(sealingKey), { mode: 0o600 });
+    fake = await FakeKube.start();
+    await writeFile(path.join(dir, 'kubeconfig'), fake.kubeconfig());
     gate = await startTestGate({
       trust: { keyrings: [path.join(dir, 'alice.asc')], rules: [{ repositories: ['**'], openpgp: { fingerprints: [key.fingerprint] } }] },
       policies: { paths: [path.join(dir, 'policies')] },
+      sealing: { keyFiles: [path.join(dir, 'keys')], kubernetes: { kubeconfig: path.join(dir, 'kubeconfig'), namespace: 'syncgate' } },
     });
   });
   afterAll(async () => {
     await gate?.close();
+    await fake?.stop();
     await repo?.cleanup();
     await gpg?.cleanup();
   });
@@ -99,6 +110,18 @@ describe('syncgate argocd generate (a ConfigManagementPlugin run against the rea
     expect(stdout).toContain('kind: Service');
     const record = (await gate.records()).find((r) => r.revision === revision)!;
     expect(record).toMatchObject({ outcome: 'allow', repository: 'https://github.com/acme/deploy.git', application: { name: 'guestbook', project: 'default', destination: { namespace: 'shop' } } });
+  });
+
+  it('delivers a sealed Secret to the API server and prints only the SealedSecret', async () => {
+    const plaintext = 'db-password-that-must-not-be-printed';
+    const sealed = sealSecret({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'shop' }, stringData: { password: plaintext } }, sealingKey, { scope: 'strict' });
+    const { code, stdout, stderr } = await generateAt({ 'deploy.yaml': deployment(false), 'db.sealed.yaml': yaml.dump(sealed) }, true);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toContain('kind: SealedSecret');
+    expect(stdout).not.toContain(plaintext);
+    expect(stdout).not.toContain(Buffer.from(plaintext).toString('base64'));
+    expect(stderr).not.toContain(plaintext);
+    expect(Buffer.from(fake.secrets.get('shop/db')!.data!.password!, 'base64').toString()).toBe(plaintext);
   });
 
   it('denies an unsigned revision: non-zero exit, reasons on stderr, nothing on stdout', async () => {
