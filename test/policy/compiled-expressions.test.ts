@@ -42,7 +42,8 @@ const expressions = [
   "length(c)", "length(a)", "keys(d)", "starts_with(b, 'x')", "ends_with(spec.containers[0].image, ':latest')",
   "split(spec.containers[0].image, '/')[-1]", "join(', ', [b, 'y'])", "to_string(a)", "type(@)",
   "sort_by(spec.containers, &name)[*].name", "map(&a, [{a: `1`}, {a: `2`}])", "max_by(c || `[]`, &@)",
-  "let $x = a in $x", "let $x = a, $y = b in [$x, $y]", "$v", "$undefined", "{x: a, y: b}", "[a, b][1]",
+  "let $x = a in $x", "let $x = a, $y = b in [$x, $y]", "let $a = a, $b = $a in $b", "let $x = a in let $x = b in $x",
+  "let $x = c in $x[:1]", "let $x = c in map(&to_string(@), $x)", "let $v = `5` in $v", "let $x = d in $x.e.f || $v.x", "$v", "$undefined", "{x: a, y: b}", "[a, b][1]",
   "a ? b : c", "items(d, 'k', 'v')", "lookup(d, 'e')", "not_a_function(a)", "items(@, 'k', 'v')[?starts_with(k, 'c')].k",
   "spec.containers[?contains(['a'], name)].image", "(spec.containers || `[]`)[0].name", "@[0]", "$",
 ];

@@ -53,6 +53,8 @@ export class Generator {
   private readonly cached = new Map<string, string>();
   /** inline fast paths for functions are off when an expression reference could reach them */
   private inlineFunctions = true;
+  /** `let` variables held in JS temporaries (innermost last), when no fallback needs Bindings */
+  private readonly lexical: Map<string, string>[] = [];
 
   /** `rootScope`: the JS variable holding the bindings the generated function receives */
   constructor(
@@ -107,6 +109,10 @@ export class Generator {
         return t;
       }
       case 'Variable': {
+        for (let i = this.lexical.length - 1; i >= 0; i--) {
+          const held = (this.lexical[i] as Map<string, string>).get(node.name as string);
+          if (held !== undefined) return held;
+        }
         const t = this.temp();
         if (bv !== this.rootScope) {
           this.line(`${t} = ${bv}.lookup(${this.k(node.name)});`);
@@ -202,9 +208,22 @@ export class Generator {
         return t;
       }
       case 'LetExpression': {
+        const lets = node.bindings as unknown as { variable: string; reference: Node }[];
+        if (!this.needsBindings(node.expression as Node)) {
+          // every binding expression sees the outer scope; the body sees them all (later wins)
+          const frame = new Map<string, string>();
+          const values = lets.map((x) => this.emit(x.reference, cur, bv));
+          lets.forEach((x, i) => frame.set(x.variable, values[i] as string));
+          this.lexical.push(frame);
+          try {
+            return this.emit(node.expression as Node, cur, bv);
+          } finally {
+            this.lexical.pop();
+          }
+        }
         const inner = this.temp();
         this.line(`${inner} = ${bv};`);
-        for (const x of node.bindings as unknown as { variable: string; reference: Node }[]) {
+        for (const x of lets) {
           const value = this.emit(x.reference, cur, bv);
           this.line(`${inner} = ${inner}.with(${this.k(x.variable)}, ${value});`);
         }
@@ -223,6 +242,36 @@ export class Generator {
       default:
         return this.fallback(node, cur, bv);
     }
+  }
+
+  /** Whether code for `node` would hand the bindings to a closure (a fallback or an `&expr` function). */
+  private needsBindings(node: unknown): boolean {
+    if (node === null || typeof node !== 'object') return false;
+    if (Array.isArray(node)) return node.some((n) => this.needsBindings(n));
+    const n = node as Node;
+    switch (n.type) {
+      case 'Slice':
+      case 'ExpressionReference':
+        return true;
+      case 'Projection': {
+        const l = n.left as Node;
+        if (l.type === 'IndexExpression' && (l.right as Node).type === 'Slice') return true;
+        break;
+      }
+      case 'Index':
+        if (typeof n.value !== 'number' || !Number.isInteger(n.value)) return true;
+        break;
+      case 'Function':
+        if (this.host.functionCaller(n.name as string) === undefined || containsExpref(n)) return true;
+        break;
+      case 'Arithmetic':
+        if (!['Plus', 'Minus', 'Multiply', 'Star', 'Divide', 'Div', 'Modulo'].includes(n.operator as string)) return true;
+        break;
+      default:
+        if (typeof n.type === 'string' && !HANDLED.has(n.type)) return true;
+    }
+    for (const [k, v] of Object.entries(n)) if (k !== 'value' && v !== null && typeof v === 'object' && this.needsBindings(v)) return true;
+    return false;
   }
 
   private fallback(node: Node, cur: string, bv: string): string {
@@ -364,6 +413,13 @@ function inlineCall(name: string, a: string[]): string | undefined {
       return undefined;
   }
 }
+
+/** Node types `emit` generates code for (anything else falls back to a closure). */
+const HANDLED = new Set([
+  'Literal', 'Current', 'Identity', 'Root', 'Field', 'Subexpression', 'Variable', 'Index', 'IndexExpression', 'Pipe', 'Projection',
+  'FilterProjection', 'ValueProjection', 'Flatten', 'MultiSelectList', 'MultiSelectHash', 'Comparator', 'OrExpression', 'AndExpression',
+  'NotExpression', 'Ternary', 'LetExpression', 'Arithmetic', 'Unary', 'Function', 'Binding', 'KeyValuePair',
+]);
 
 function fieldNames(node: Node): string[] | undefined {
   if (node.type === 'Field') return [node.name as string];
