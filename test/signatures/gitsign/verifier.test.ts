@@ -410,3 +410,37 @@ describe('gitsign: trusted root reload', () => {
     expect((await check(raw, v)).verified).toBe(true);
   });
 });
+
+describe('gitsign: signed annotated tags (Flux Tag / TagAndHEAD)', () => {
+  /** A tag object as `git tag -s` with gitsign writes it: payload, then the armored CMS block. */
+  function tagPayload(taggerEmail = 'alice@example.com'): Buffer {
+    return Buffer.from(
+      `object 4b825dc642cb6eb9a060e54bf8d69288fbee4904\ntype commit\ntag v1.0.0\ntagger Alice <${taggerEmail}> 1780315200 +0000\n\nrelease v1.0.0\n`,
+    );
+  }
+  function signedTag(payload: Buffer, cms: Buffer): Buffer {
+    const b64 = cms.toString('base64').match(/.{1,64}/g) ?? [];
+    return Buffer.concat([payload, Buffer.from(['-----BEGIN SIGNED MESSAGE-----', ...b64, '-----END SIGNED MESSAGE-----', ''].join('\n'))]);
+  }
+
+  it('verifies a tag and binds the identity to the tagger when required', async () => {
+    const payload = tagPayload();
+    const raw = signedTag(payload, await signGitsign(payload, { leaf: sigstore.leaf(), rekor: { sigstore } }));
+    const verifier = await verifierFor(sigstore.trustedRoot(), { requireCommitterMatch: true });
+    const ok = await verifier.verifyObject({ raw, kind: 'tag', now: NOW });
+    expect(ok.reason).toBeUndefined();
+    expect(ok).toMatchObject({ verified: true, method: 'gitsign' });
+
+    const other = tagPayload('mallory@example.com');
+    const mismatch = signedTag(other, await signGitsign(other, { leaf: sigstore.leaf(), rekor: { sigstore } }));
+    expect((await verifier.verifyObject({ raw: mismatch, kind: 'tag', now: NOW })).reason?.code).toBe('COMMITTER_MISMATCH');
+  });
+
+  it('denies a tag whose message was changed after signing', async () => {
+    const payload = tagPayload();
+    const cms = await signGitsign(payload, { leaf: sigstore.leaf(), rekor: { sigstore } });
+    const tampered = signedTag(Buffer.from(payload.toString().replace('release v1.0.0', 'release v6.6.6')), cms);
+    const verifier = await verifierFor(sigstore.trustedRoot());
+    expect((await verifier.verifyObject({ raw: tampered, kind: 'tag', now: NOW })).reason?.code).toBe('CMS_DIGEST_MISMATCH');
+  });
+});
