@@ -294,7 +294,7 @@ export async function run({ quick }) {
   const fails = engineResults.filter((r) => r.status === 'fail').length;
 
   const minMs = quick ? 100 : 300;
-  for (let w = 0; w < (quick ? 2 : 5); w++) {
+  for (let w = 0; w < (quick ? 30 : 60); w++) {
     evaluate(policies, resources, { includeSkipped: false });
     referenceEvaluate(resources);
   }
