@@ -165,6 +165,7 @@ async function record(work: Work, caller: Caller, deps: GateDependencies, reques
     audit: null,
     timings: {},
   };
+  const policyRecord = decision.policy ? auditPolicyEvidence(decision.policy) : null;
   try {
     const rec = await timed(work, deps, 'record', () =>
       withDeadline(
@@ -182,7 +183,7 @@ async function record(work: Work, caller: Caller, deps: GateDependencies, reques
           signer: decision.signer,
           verifications: decision.verifications,
           manifests: decision.manifests,
-          policy: decision.policy ? auditPolicyEvidence(decision.policy) : null,
+          policy: policyRecord,
           // The log keeps namespace/name/keys of each delivered Secret and drops anything else.
           secrets: decision.secrets?.delivered ?? [],
           secretsPruned: decision.secrets?.pruned ?? [],
@@ -195,15 +196,18 @@ async function record(work: Work, caller: Caller, deps: GateDependencies, reques
       ),
     );
     decision.audit = { seq: rec.seq, hash: rec.hash };
-    // Each exception used is also a security event of its own (after the decision it belongs to).
-    for (const used of decision.policy ? auditPolicyEvidence(decision.policy).exceptionsUsed : []) {
-      await deps.audit.append({ type: 'policy.exception.used', decisionId: decision.decisionId, ...used });
-    }
   } catch (err) {
     const e = asSyncgateError(err, 'AUDIT_WRITE_FAILED');
     decision.allowed = false;
     if (decision.outcome === 'allow') decision.outcome = 'deny';
     decision.reasons.push({ code: e.code, message: `the decision could not be recorded, so it is a deny: ${e.message}` });
+  }
+  // Each exception used is also a security event of its own, after the decision it belongs to.
+  // The decision record already holds them, so a failure here does not change the answer.
+  if (decision.audit) {
+    for (const used of policyRecord?.exceptionsUsed ?? []) {
+      await deps.audit.append({ type: 'policy.exception.used', decisionId: decision.decisionId, ...used }).catch(() => {});
+    }
   }
   decision.timings = { ...work.timings };
   // Inline delivery (opt-in): the Secrets go in the answer only, after the record, and only on allow.
