@@ -214,6 +214,39 @@ describe('gitsign CMS signatures under generated input', () => {
     expect(r.verified).toBe(true);
   });
 
+  it('the same signature in another encoding is refused: SignedData version 3, a checkpoint signature in non-canonical base64', async () => {
+    const payload = gitsignPayload();
+    const v3 = Buffer.from(cms);
+    const at = v3.indexOf(Buffer.from([0x02, 0x01, 0x01]), 15);
+    v3[at + 2] = 3;
+    const r3 = await verifier.verifyObject({ raw: signedCommit(payload, v3), kind: 'commit', now: NOW });
+    expect(r3.verified).toBe(false);
+    expect(r3.reason?.code).toBe('CMS_MALFORMED');
+
+    const reencode = (change: (b64: string) => string) =>
+      signGitsign(payload, {
+        leaf: sigstore.leaf(),
+        rekor: {
+          sigstore,
+          mutate: (e) => {
+            const env = e.inclusionProof!.checkpoint.envelope;
+            e.inclusionProof!.checkpoint.envelope = env.replace(/^(\u2014 \S+ )(\S+)$/m, (_m, head: string, b64: string) => head + change(b64));
+          },
+        },
+      });
+    const junk = await reencode((b64) => `${b64.slice(0, 10)}<${b64.slice(10)}`);
+    const trailing = await reencode((b64) => {
+      const at = b64.search(/=*$/) - 1;
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+      return b64.endsWith('=') ? b64.slice(0, at) + alphabet[alphabet.indexOf(b64[at]!) ^ 1]! + b64.slice(at + 1) : `${b64}A`;
+    });
+    for (const bad of [junk, trailing]) {
+      const r = await verifier.verifyObject({ raw: signedCommit(payload, bad), kind: 'commit', now: NOW });
+      expect(r.verified).toBe(false);
+      expect(r.reason?.code).toBe('REKOR_CHECKPOINT_INVALID');
+    }
+  });
+
   it(
     'CMS DER: parseGitsignCms returns or throws a coded SyncgateError only',
     () => {

@@ -194,7 +194,13 @@ export function parseGitsignCms(der: Uint8Array): GitsignCms {
     if (signerInfos.length === 0) throw malformed('no SignerInfo');
     if (signerInfos.length > 1) throw new GitsignError('CMS_MULTIPLE_SIGNERS', `the signature has ${signerInfos.length} signers; exactly one is accepted`);
     if (certificates.length === 0) throw new GitsignError('CMS_SIGNER_CERT_MISSING', 'the signature carries no certificate');
-    return { certificates, ...parseSignerInfo(signerInfos[0] as DerNode) };
+    const signer = parseSignerInfo(signerInfos[0] as DerNode);
+    // RFC 5652 §5.1 fixes the version for this content (no attribute certificates, id-data):
+    // 3 with a subjectKeyIdentifier signer, else 1. Accepting both would let the same signature
+    // travel in two encodings (two commit ids).
+    const expected = signer.signerId.kind === 'subjectKeyId' ? 3 : 1;
+    if (version !== expected) throw malformed(`SignedData version ${version} must be ${expected} for this signer identifier`);
+    return { certificates, ...signer };
   } catch (err) {
     if (err instanceof DerError) throw malformed(`CMS is not valid DER: ${err.message}`);
     throw err;

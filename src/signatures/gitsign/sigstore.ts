@@ -93,12 +93,31 @@ export function precheckEntry(entry: TlogEntryJson, leaf: X509Certificate, trust
   if (!proof) throw fail('REKOR_INCLUSION_PROOF_INVALID', 'Rekor entry has no inclusion proof');
   const lines = proof.checkpoint.envelope.split('\n');
   if (lines[1] !== proof.treeSize || lines[2] !== proof.rootHash) throw fail('REKOR_CHECKPOINT_INVALID', 'the checkpoint does not commit to the inclusion proof root and tree size');
+  checkCheckpointSignatureLines(proof.checkpoint.envelope);
 
   // Inclusive bounds (RFC 5280), at the SET-verified time; never the signer's CMS signingTime.
   if (integratedTime < leaf.notBefore || integratedTime > leaf.notAfter) {
     throw fail('CERT_NOT_VALID_AT_REKOR_TIME', `signer certificate (valid ${leaf.notBefore.toISOString()}..${leaf.notAfter.toISOString()}) was not valid at the Rekor integrated time ${integratedTime.toISOString()}`);
   }
   return integratedTime;
+}
+
+/**
+ * The signature lines of a checkpoint (a signed note: body, blank line, then `— name base64`
+ * lines) must be canonical base64: the library decodes them leniently (junk characters dropped,
+ * unused trailing bits ignored), so otherwise one checkpoint has many encodings, and with it
+ * one gitsign signature many commit ids.
+ */
+function checkCheckpointSignatureLines(envelope: string): void {
+  const blank = envelope.indexOf('\n\n');
+  if (blank < 0 || !envelope.endsWith('\n')) throw fail('REKOR_CHECKPOINT_INVALID', 'the checkpoint is not a signed note (body, blank line, signature lines)');
+  const signatures = envelope.slice(blank + 2, -1).split('\n');
+  for (const line of signatures) {
+    const m = /^\u2014 (\S+) ([A-Za-z0-9+/]+={0,2})$/.exec(line);
+    if (!m || Buffer.from(m[2]!, 'base64').toString('base64') !== m[2]) {
+      throw fail('REKOR_CHECKPOINT_INVALID', 'a checkpoint signature line is not "— <name> <canonical base64>"');
+    }
+  }
 }
 
 function safeVerify(data: Buffer, key: Parameters<typeof cryptoVerify>[2], signature: Buffer): boolean {
