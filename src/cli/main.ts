@@ -1,16 +1,26 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { SyncgateError } from '../errors.js';
-import { registerArgocd } from './argocd.js';
-import { registerAudit } from './audit.js';
 import { EXIT_USAGE } from './exit-codes.js';
-import { registerKeys } from './keys.js';
-import { registerPolicy } from './policy.js';
-import { registerReseal } from './reseal.js';
-import { registerSeal } from './seal.js';
-import { registerServe } from './serve.js';
-import { registerUnseal } from './unseal.js';
-import { registerVerifyCommit } from './verify-commit.js';
+
+type Register = (program: Command) => void;
+
+/**
+ * Each command's module, loaded only when that command runs (or all of them for help and
+ * unknown commands): `serve` need not load the sealing, policy-test or Argo CD code, and the
+ * other way round. In the order `syncgate --help` lists them.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  serve: async () => (await import('./serve.js')).registerServe,
+  'verify-commit': async () => (await import('./verify-commit.js')).registerVerifyCommit,
+  keys: async () => (await import('./keys.js')).registerKeys,
+  seal: async () => (await import('./seal.js')).registerSeal,
+  reseal: async () => (await import('./reseal.js')).registerReseal,
+  unseal: async () => (await import('./unseal.js')).registerUnseal,
+  audit: async () => (await import('./audit.js')).registerAudit,
+  policy: async () => (await import('./policy.js')).registerPolicy,
+  argocd: async () => (await import('./argocd.js')).registerArgocd,
+};
 
 const program = new Command('syncgate')
   .description('security gate for GitOps: commit signatures, policies, sealed secrets, audit')
@@ -18,15 +28,9 @@ const program = new Command('syncgate')
   .exitOverride()
   .showHelpAfterError();
 
-registerServe(program);
-registerVerifyCommit(program);
-registerKeys(program);
-registerSeal(program);
-registerReseal(program);
-registerUnseal(program);
-registerAudit(program);
-registerPolicy(program);
-registerArgocd(program);
+const named = process.argv.slice(2).find((a) => !a.startsWith('-'));
+const wanted = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
+for (const register of await Promise.all(wanted.map((name) => COMMANDS[name]!()))) register(program);
 
 try {
   await program.parseAsync(process.argv);

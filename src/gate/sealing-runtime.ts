@@ -2,7 +2,9 @@ import type { KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Config } from '../config/schema.js';
 import { ConfigError, SyncgateError, asSyncgateError } from '../errors.js';
-import { FileSealingKeySource, KubeClient, KubeSealingKeySource, gateNamespace, loadKubeConfig, startKeyRenewal, type KeySourceReport, type SealingKeySource } from '../kube/index.js';
+import type { KubeClient } from '../kube/client.js';
+import { FileSealingKeySource } from '../kube/file-key-source.js';
+import type { KeySourceReport, SealingKeySource } from '../kube/tracked-keys.js';
 import type { Logger } from '../log.js';
 import { SealingKeyring, parseBitnamiPrivateKeys } from '../secrets/index.js';
 
@@ -51,25 +53,32 @@ export function createSealingRuntime(config: Config['sealing'], logger: Logger, 
   if (config.keyFiles.length > 0) {
     sources.push(new FileSealingKeySource({ paths: config.keyFiles, keyring, onReport: reporter(logger, record, 'files', isStarted) }));
   }
-  if (config.kubernetes) {
+  // @kubernetes/client-node costs ~0.4 s and ~85 MiB to load: only when sealing.kubernetes is set.
+  // Until it is loaded and the key source added, the runtime reports itself as not ready.
+  let kubePending = config.kubernetes !== undefined;
+  const setUpKube = async (kc: NonNullable<Config['sealing']['kubernetes']>) => {
     try {
+      const { KubeClient, KubeSealingKeySource, gateNamespace, loadKubeConfig } = await import('../kube/index.js');
       kube = new KubeClient(
         loadKubeConfig({
-          ...(config.kubernetes.kubeconfig ? { kubeconfig: config.kubernetes.kubeconfig } : { inCluster: true }),
-          ...(config.kubernetes.context ? { context: config.kubernetes.context } : {}),
+          ...(kc.kubeconfig ? { kubeconfig: kc.kubeconfig } : { inCluster: true }),
+          ...(kc.context ? { context: kc.context } : {}),
         }),
       );
-      kubeNamespace = config.kubernetes.namespace ?? gateNamespace();
+      kubeNamespace = kc.namespace ?? gateNamespace();
       if (!kubeNamespace) throw new ConfigError('SEALING_NAMESPACE_UNKNOWN', 'sealing.kubernetes.namespace is not set and the gate cannot tell its own namespace (POD_NAMESPACE)');
       sources.push(new KubeSealingKeySource({ client: kube, namespace: kubeNamespace, keyring, onReport: reporter(logger, record, `kubernetes:${kubeNamespace}`, isStarted) }));
     } catch (err) {
       const e = asSyncgateError(err);
       problem = `sealing keys from Kubernetes are unavailable: ${e.code}: ${e.message}`;
       logger.error({ code: e.code, err: e.message }, 'sealing keys from Kubernetes are unavailable; syncs with SealedSecrets are denied');
+    } finally {
+      kubePending = false;
     }
-  }
+  };
 
   const ready = (async () => {
+    if (config.kubernetes) await setUpKube(config.kubernetes);
     for (const file of config.bitnamiKeyFiles) {
       let text: string;
       try {
@@ -82,6 +91,7 @@ export function createSealingRuntime(config: Config['sealing'], logger: Logger, 
     await Promise.all(sources.map((s) => s.start()));
     started = true;
     if (kube && kubeNamespace && config.kubernetes && config.kubernetes.renewalDays > 0) {
+      const { startKeyRenewal } = await import('../kube/renewal.js');
       const renewal = startKeyRenewal({
         client: kube,
         namespace: kubeNamespace,
@@ -104,11 +114,15 @@ export function createSealingRuntime(config: Config['sealing'], logger: Logger, 
   return {
     keyring,
     bitnamiKeys,
-    configured: sources.length > 0 || config.bitnamiKeyFiles.length > 0,
+    get configured() {
+      return sources.length > 0 || kubePending || config.bitnamiKeyFiles.length > 0;
+    },
     delivery: config.delivery,
     adoptExisting: config.adoptExisting,
-    kube,
-    notReady: () => problem ?? (sources.every((s) => s.status().synced) ? undefined : 'sealing keys are loading'),
+    get kube() {
+      return kube;
+    },
+    notReady: () => problem ?? (!kubePending && sources.every((s) => s.status().synced) ? undefined : 'sealing keys are loading'),
     ready,
     close: async () => {
       stopRenewal?.();

@@ -1,5 +1,5 @@
 import { asSyncgateError } from '../errors.js';
-import { SOURCE_ANNOTATION, UNSEALED_LABEL, applySecret, deleteSecret } from '../kube/index.js';
+import { SOURCE_ANNOTATION, UNSEALED_LABEL, applySecret, deleteSecret } from '../kube/delivery.js';
 import { SealError, isSealedSecret, unsealSealedSecret, type Secret } from '../secrets/index.js';
 import { isBitnamiSealedSecret, unsealBitnamiSealedSecret } from '../secrets/bitnami.js';
 import type { Reason } from './decision.js';
