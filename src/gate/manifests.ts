@@ -52,9 +52,13 @@ function parseYamlStream(text: string): unknown[] {
  * a YAML "billion laughs" expensive downstream) and stops at the limits.
  */
 function checkShape(value: unknown, index: number, limits: ManifestLimits, budget: { nodes: number }): void {
-  const stack: Array<{ v: unknown; depth: number }> = [{ v: value, depth: 0 }];
-  while (stack.length > 0) {
-    const { v, depth } = stack.pop()!;
+  // Two parallel stacks rather than one of {v, depth} objects: no allocation per node (this walk
+  // took a fifth of the YAML parse time with them).
+  const values: unknown[] = [value];
+  const depths: number[] = [0];
+  while (values.length > 0) {
+    const v = values.pop();
+    const depth = depths.pop()!;
     if (++budget.nodes > limits.manifestNodes) {
       throw new InputError('MANIFEST_TOO_LARGE', `manifests: more than ${limits.manifestNodes} nodes in total (YAML aliases count each time they are used)`, {
         path: 'manifests',
@@ -65,7 +69,11 @@ function checkShape(value: unknown, index: number, limits: ManifestLimits, budge
       if (depth >= limits.manifestDepth) {
         throw new InputError('MANIFEST_TOO_DEEP', `manifests: nesting deeper than ${limits.manifestDepth} levels`, { path: 'manifests', document: index });
       }
-      for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push({ v: child, depth: depth + 1 });
+      const children: unknown[] = Array.isArray(v) ? v : Object.values(v);
+      for (let i = 0; i < children.length; i++) {
+        values.push(children[i]);
+        depths.push(depth + 1);
+      }
     }
   }
 }
