@@ -1,8 +1,10 @@
 // The gate end to end: `syncgate serve` in its own process with the shipped policy library,
-// driven over HTTP on 127.0.0.1 by autocannon (npm registry). A typical application: 150
-// manifests (~0.5 MB of YAML), a signed commit, 10 sealed values delivered inline. Also: the
-// admission webhook (one Pod against the policies, over HTTPS), memory, cold start to /readyz, and
-// how latency grows with the number of manifests.
+// driven over HTTP on 127.0.0.1 by autocannon (npm registry) from this process. A typical
+// application: 150 manifests (~0.4 MB of YAML), a signed commit, 10 sealed values delivered
+// inline. Four scenarios: decisions at concurrency 16 with RSS (runDecisions), the admission
+// webhook (one Pod against the policies, over HTTPS; runAdmission), cold start to /readyz and idle
+// RSS (runStartup), and how latency grows with the number of manifests (runGrowth).
+// SYNCGATE_BENCH_NODE_ARGS (space-separated) is passed to the gate's node, e.g. "--cpu-prof".
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,13 +25,15 @@ function rssMiB(pid) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))];
 const spread = (xs) => `${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)}`;
 
 async function startGate(dir, config) {
   const file = path.join(dir, 'config.yaml');
   writeFileSync(file, yaml.dump(config));
   const started = performance.now();
-  const child = spawn(process.execPath, [CLI, 'serve', '--config', file], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const nodeArgs = (process.env.SYNCGATE_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve', '--config', file], { stdio: ['ignore', 'ignore', 'ignore'] });
   const url = `http://${config.listen}`;
   for (;;) {
     const res = await fetch(`${url}/readyz`).catch(() => undefined);
@@ -57,10 +61,18 @@ function selfSignedCert(dir) {
   return { cert, key };
 }
 
-export async function run({ quick }) {
+const EXAMPLE = JSON.parse(readFileSync(path.join(ROOT, 'examples', 'allowed-request.json'), 'utf8'));
+
+function requestBody(manifests) {
+  const manifestYaml = manifests.map((m) => yaml.dump(m)).join('---\n');
+  const body = JSON.stringify({ revision: EXAMPLE.revision, commit: EXAMPLE.commit, repository: 'https://git.example.invalid/acme/shop.git', application: { name: 'shop', project: 'default', destination: { namespace: 'shop' } }, manifests: manifestYaml });
+  return { body, yamlBytes: Buffer.byteLength(manifestYaml) };
+}
+
+/** A scratch directory with a sealing key, a TLS certificate and the gate's configuration; removed after fn. */
+async function withSetup(fn) {
   const dir = mkdtempSync(path.join(tmpdir(), 'syncgate-bench-gate-'));
   try {
-    const example = JSON.parse(readFileSync(path.join(ROOT, 'examples', 'allowed-request.json'), 'utf8'));
     const sealingKey = generateSealingKey();
     mkdirSync(path.join(dir, 'keys'));
     writeFileSync(path.join(dir, 'keys', `sealing-${sealingKey.keyId}.key`), formatPrivateKey(sealingKey), { mode: 0o600 });
@@ -74,64 +86,116 @@ export async function run({ quick }) {
       admission: { listen: '127.0.0.1:18612', certFile: tls.cert, keyFile: tls.key },
       audit: { path: path.join(dir, 'audit', 'audit.jsonl') },
     };
-
-    const manifests = generateCompliantApplication(150, { publicKey: sealingKey, sealedValues: 10 });
-    const manifestYaml = manifests.map((m) => yaml.dump(m)).join('---\n');
-    const body = JSON.stringify({ revision: example.revision, commit: example.commit, repository: 'https://git.example.invalid/acme/shop.git', application: { name: 'shop', project: 'default', destination: { namespace: 'shop' } }, manifests: manifestYaml });
-
-    const gate = await startGate(dir, config);
-    try {
-      await sleep(1000);
-      const idleRss = rssMiB(gate.child.pid);
-      const first = await fetch(`${gate.url}/v1/gate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-      const decision = await first.json();
-      if (first.status !== 200) throw new Error(`the benchmark application is not allowed: ${JSON.stringify(decision.reasons).slice(0, 500)}`);
-      console.log(`application: ${manifests.length} manifests, ${(Buffer.byteLength(manifestYaml) / 1024).toFixed(0)} KiB of YAML, ${decision.policy.policies} policies (${decision.policy.counts.pass} rule passes), ${decision.secrets.delivered.reduce((n, s) => n + s.keys.length, 0)} sealed values delivered inline`);
-      console.log(`cold start to /readyz: ${gate.coldStartMs.toFixed(0)} ms (target ≤ 500 ms); idle RSS ${idleRss.toFixed(0)} MiB (target ≤ 80 MiB)`);
-
-      await load({ url: `${gate.url}/v1/gate`, body, connections: 16, duration: quick ? 1 : 3 }); // warm-up
-      const runs = [];
-      let peakRss = 0;
-      for (let i = 0; i < (quick ? 1 : 3); i++) {
-        const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMiB(gate.child.pid))), 100);
-        runs.push(await load({ url: `${gate.url}/v1/gate`, body, connections: 16, duration: quick ? 2 : 10 }));
-        clearInterval(sampler);
-      }
-      const failed = runs.reduce((n, r) => n + r.other, 0);
-      console.log(`gate decision, concurrency 16, ${runs.length} run(s) of ${quick ? 2 : 10} s (autocannon; latency in whole ms):`);
-      console.log(`  p50 ${median(runs.map((r) => r.p50))} ms (runs ${spread(runs.map((r) => r.p50))}; target ≤ 8 ms)`);
-      console.log(`  p99 ${median(runs.map((r) => r.p99))} ms (runs ${spread(runs.map((r) => r.p99))}; target ≤ 25 ms)`);
-      console.log(`  ${median(runs.map((r) => r.rps)).toFixed(0)} decisions/s (runs ${spread(runs.map((r) => r.rps))}; target ≥ 300); ${failed} not 200`);
-      console.log(`  peak RSS under load ${peakRss.toFixed(0)} MiB (target ≤ 160 MiB)`);
-
-      const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'shop', labels: { 'app.kubernetes.io/name': 'web' } }, spec: { securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } }, containers: [{ name: 'web', image: 'registry.k8s.io/web:1.0', resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '32Mi' } }, securityContext: { allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] } } }] } };
-      const review = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: '1', kind: { group: '', version: 'v1', kind: 'Pod' }, resource: { group: '', version: 'v1', resource: 'pods' }, namespace: 'shop', name: 'web', operation: 'CREATE', userInfo: { username: 'bench' }, object: pod, dryRun: false } });
-      await load({ url: 'https://127.0.0.1:18612/v1/admission', body: review, connections: 100, duration: 1 });
-      const adm = [];
-      for (let i = 0; i < (quick ? 1 : 3); i++) adm.push(await load({ url: 'https://127.0.0.1:18612/v1/admission', body: review, connections: 100, duration: quick ? 2 : 10 }));
-      console.log(`admission webhook, one Pod, concurrency 100 over HTTPS, ${adm.length} run(s):`);
-      console.log(`  p50 ${median(adm.map((r) => r.p50))} ms, p99 ${median(adm.map((r) => r.p99))} ms (runs ${spread(adm.map((r) => r.p99))}; target p99 ≤ 5 ms), ${median(adm.map((r) => r.rps)).toFixed(0)} reviews/s`);
-
-      console.log('growth (sequential decisions, median of the timed ones):');
-      for (const n of quick ? [10, 100] : [10, 100, 1000, 5000]) {
-        const app = generateCompliantApplication(n, { publicKey: sealingKey, sealedValues: Math.min(10, n) });
-        const b = JSON.stringify({ ...JSON.parse(body), manifests: app.map((m) => yaml.dump(m)).join('---\n') });
-        const times = [];
-        const reps = n >= 1000 ? 5 : 20;
-        for (let i = 0; i < reps + 2; i++) {
-          const t = performance.now();
-          const res = await fetch(`${gate.url}/v1/gate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: b });
-          await res.arrayBuffer();
-          if (res.status !== 200) throw new Error(`growth run with ${n} manifests not allowed (${res.status})`);
-          if (i >= 2) times.push(performance.now() - t);
-        }
-        const m = median(times);
-        console.log(`  ${String(n).padStart(5)} manifests (${(Buffer.byteLength(b) / 1024).toFixed(0).padStart(6)} KiB): ${m.toFixed(1).padStart(8)} ms/decision, ${((m * 1000) / n).toFixed(0).padStart(5)} µs/manifest`);
-      }
-    } finally {
-      await stopGate(gate.child);
-    }
+    return await fn({ dir, config, sealingKey });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+async function withGate(dir, config, fn) {
+  const gate = await startGate(dir, config);
+  try {
+    return await fn(gate);
+  } finally {
+    await stopGate(gate.child);
+  }
+}
+
+async function decide(url, body) {
+  const res = await fetch(`${url}/v1/gate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const decision = await res.json();
+  if (res.status !== 200) throw new Error(`the benchmark application is not allowed (${res.status}): ${JSON.stringify(decision.reasons).slice(0, 500)}`);
+  return decision;
+}
+
+/** Gate decisions for the typical application at concurrency 16; RSS idle and under load. */
+export async function runDecisions({ quick }) {
+  return withSetup(({ dir, config, sealingKey }) =>
+    withGate(dir, config, async (gate) => {
+      const manifests = generateCompliantApplication(150, { publicKey: sealingKey, sealedValues: 10 });
+      const { body, yamlBytes } = requestBody(manifests);
+      await sleep(1000);
+      const idleRss = rssMiB(gate.child.pid);
+      const decision = await decide(gate.url, body);
+      console.log(`application: ${manifests.length} manifests, ${(yamlBytes / 1024).toFixed(0)} KiB of YAML (${(Buffer.byteLength(body) / 1024).toFixed(0)} KiB request), ${decision.policy.policies} policies (${decision.policy.counts.pass} rule passes), ${decision.secrets.delivered.reduce((n, s) => n + s.keys.length, 0)} sealed values delivered inline`);
+      console.log(`idle RSS 1 s after ready, before the first decision: ${idleRss.toFixed(0)} MiB (target ≤ 80 MiB)`);
+
+      await load({ url: `${gate.url}/v1/gate`, body, connections: 16, duration: quick ? 1 : 3 }); // warm-up
+      const runs = [];
+      const peaks = [];
+      const duration = quick ? 2 : 10;
+      for (let i = 0; i < (quick ? 1 : 3); i++) {
+        let peak = 0;
+        const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(gate.child.pid))), 100);
+        runs.push(await load({ url: `${gate.url}/v1/gate`, body, connections: 16, duration }));
+        clearInterval(sampler);
+        peaks.push(peak);
+      }
+      const failed = runs.reduce((n, r) => n + r.other, 0);
+      console.log(`gate decision, concurrency 16, ${runs.length} run(s) of ${duration} s after a warm-up (autocannon in the bench process; latency in whole ms; median of runs, range in brackets):`);
+      console.log(`  p50 ${median(runs.map((r) => r.p50))} ms [${spread(runs.map((r) => r.p50))}]  (target ≤ 8 ms)`);
+      console.log(`  p99 ${median(runs.map((r) => r.p99))} ms [${spread(runs.map((r) => r.p99))}]  (target ≤ 25 ms)`);
+      console.log(`  ${median(runs.map((r) => r.rps)).toFixed(0)} decisions/s [${spread(runs.map((r) => r.rps))}]  (target ≥ 300); ${failed} answers not 200`);
+      console.log(`  peak RSS under load ${median(peaks).toFixed(0)} MiB [${spread(peaks)}]  (target ≤ 160 MiB)`);
+      console.log(`  RSS after the load ${rssMiB(gate.child.pid).toFixed(0)} MiB`);
+    }),
+  );
+}
+
+/** The admission webhook: one Pod against the policies over HTTPS at concurrency 100. */
+export async function runAdmission({ quick }) {
+  return withSetup(({ dir, config }) =>
+    withGate(dir, config, async () => {
+      const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'shop', labels: { 'app.kubernetes.io/name': 'web' } }, spec: { securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } }, containers: [{ name: 'web', image: 'registry.k8s.io/web:1.0', resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '32Mi' } }, securityContext: { allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] } } }] } };
+      const review = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: '1', kind: { group: '', version: 'v1', kind: 'Pod' }, resource: { group: '', version: 'v1', resource: 'pods' }, namespace: 'shop', name: 'web', operation: 'CREATE', userInfo: { username: 'bench' }, object: pod, dryRun: false } });
+      const url = `https://${config.admission.listen}/v1/admission`;
+      await load({ url, body: review, connections: 100, duration: 1 }); // warm-up
+      const runs = [];
+      const duration = quick ? 2 : 10;
+      for (let i = 0; i < (quick ? 1 : 3); i++) runs.push(await load({ url, body: review, connections: 100, duration }));
+      console.log(`admission webhook, one Pod, concurrency 100 over HTTPS (keep-alive), ${runs.length} run(s) of ${duration} s (autocannon; median of runs, range in brackets):`);
+      console.log(`  p50 ${median(runs.map((r) => r.p50))} ms [${spread(runs.map((r) => r.p50))}]`);
+      console.log(`  p99 ${median(runs.map((r) => r.p99))} ms [${spread(runs.map((r) => r.p99))}]  (target ≤ 5 ms)`);
+      console.log(`  ${median(runs.map((r) => r.rps)).toFixed(0)} reviews/s [${spread(runs.map((r) => r.rps))}]; ${runs.reduce((n, r) => n + r.other, 0)} answers not 200`);
+    }),
+  );
+}
+
+/** Cold start: process spawn to the first 200 from /readyz (trust, policies, keys loaded); idle RSS. */
+export async function runStartup({ quick }) {
+  return withSetup(async ({ dir, config }) => {
+    const starts = [];
+    const rss = [];
+    for (let i = 0; i < (quick ? 2 : 7); i++) {
+      await withGate(dir, config, async (gate) => {
+        starts.push(gate.coldStartMs);
+        await sleep(quick ? 300 : 1000);
+        rss.push(rssMiB(gate.child.pid));
+      });
+    }
+    console.log(`cold start to /readyz (${starts.length} starts; spawn of node to the first 200, polled every 2 ms):`);
+    console.log(`  median ${median(starts).toFixed(0)} ms [${spread(starts)}]  (target ≤ 500 ms)`);
+    console.log(`idle RSS ${quick ? 0.3 : 1} s after ready: median ${median(rss).toFixed(0)} MiB [${spread(rss)}]  (target ≤ 80 MiB)`);
+  });
+}
+
+/** Sequential decisions at 10 … 5,000 manifests: how the cost grows. */
+export async function runGrowth({ quick }) {
+  return withSetup(({ dir, config, sealingKey }) =>
+    withGate(dir, config, async (gate) => {
+      console.log('growth: one decision at a time over HTTP, after 2 untimed ones; median (p90 in brackets)');
+      for (const n of quick ? [10, 100] : [10, 100, 1000, 5000]) {
+        const { body, yamlBytes } = requestBody(generateCompliantApplication(n, { publicKey: sealingKey, sealedValues: Math.min(10, n) }));
+        const times = [];
+        const reps = n >= 5000 ? 5 : n >= 1000 ? 9 : 25;
+        for (let i = 0; i < reps + 2; i++) {
+          const t = performance.now();
+          await decide(gate.url, body);
+          if (i >= 2) times.push(performance.now() - t);
+        }
+        const m = median(times);
+        console.log(`  ${String(n).padStart(5)} manifests (${(yamlBytes / 1024).toFixed(0).padStart(6)} KiB YAML): ${m.toFixed(1).padStart(8)} ms/decision [p90 ${quantile(times, 0.9).toFixed(1)}], ${((m * 1000) / n).toFixed(0).padStart(5)} µs/manifest, ${((m * 1000) / (yamlBytes / 1024)).toFixed(0).padStart(4)} µs/KiB`);
+      }
+    }),
+  );
 }
