@@ -119,14 +119,28 @@ function defaultBindings(text: string | undefined, file: string | undefined, doc
   return value;
 }
 
-async function walk(dir: string, out: string[]): Promise<void> {
+/**
+ * Hidden names are skipped: that includes the `..data` / `..<timestamp>` entries of a mounted
+ * ConfigMap, whose visible files are symlinks into them (followed here). Anything that is not a
+ * regular file or a directory (a FIFO, a socket, a device) is skipped: reading it could block.
+ */
+async function walk(dir: string, out: string[], depth = 0): Promise<void> {
+  if (depth > 32) throw new PolicyLoadError(PolicyErrorCode.READ_ERROR, `${dir}: policy directories nested deeper than 32 levels (a symlink loop?)`, { file: dir });
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
+    if (e.name.startsWith('.')) continue;
     const full = path.join(dir, e.name);
-    if (isTestMaterial(e.name, e.isDirectory())) continue;
-    if (e.isDirectory()) await walk(full, out);
-    else if (e.isFile() && POLICY_EXTENSIONS.has(path.extname(e.name).toLowerCase())) out.push(full);
+    let isDir = e.isDirectory();
+    let isFile = e.isFile();
+    if (e.isSymbolicLink()) {
+      const target = await stat(full).catch(() => undefined);
+      isDir = target?.isDirectory() ?? false;
+      isFile = target?.isFile() ?? false;
+    }
+    if (isTestMaterial(e.name, isDir)) continue;
+    if (isDir) await walk(full, out, depth + 1);
+    else if (isFile && POLICY_EXTENSIONS.has(path.extname(e.name).toLowerCase())) out.push(full);
   }
 }
 
@@ -141,7 +155,8 @@ export async function policyFiles(paths: string[]): Promise<string[]> {
       throw new PolicyLoadError(PolicyErrorCode.READ_ERROR, `${p}: cannot read policy path: ${(err as Error).message}`, { file: p }, { cause: err });
     }
     if (s.isDirectory()) await walk(p, files);
-    else files.push(p);
+    else if (s.isFile()) files.push(p);
+    else throw new PolicyLoadError(PolicyErrorCode.READ_ERROR, `${p}: not a regular file or directory`, { file: p });
   }
   return files;
 }
