@@ -91,7 +91,7 @@ async function runStages(work: Work, body: unknown, deps: GateDependencies, sign
   try {
     work.request = await timed(work, deps, 'request', () => parseGateRequest(body));
     const request = work.request;
-    work.manifests = await timed(work, deps, 'input', () => (deps.parseManifests ?? parseManifests)(request.manifests, limits));
+    work.manifests = await timed(work, deps, 'input', () => parseManifests(request.manifests, limits));
   } catch (err) {
     work.outcome = 'bad_request';
     throw err;

@@ -1,11 +1,8 @@
-import { availableParallelism } from 'node:os';
 import type { AuditLog } from '../audit/log.js';
 import type { Config } from '../config/schema.js';
 import { asSyncgateError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { PolicyStore, type ReloadOutcome } from '../policy/policy-set.js';
-import type { ManifestLimits } from './manifests.js';
-import { ParsePool } from './parse-pool.js';
 import { createSealingRuntime, type SealingRuntime } from './sealing-runtime.js';
 import { loadTrustMaterial } from './trust-material.js';
 import { trustFilePaths, watchTrustFiles } from './trust-watch.js';
@@ -131,10 +128,7 @@ export function createGateRuntime(config: Config, audit: AuditLog, logger: Logge
   })();
   ready.catch(() => {});
 
-  // YAML parsing is most of a decision's CPU: with a second core, large streams go to a worker.
-  const parsePool = ParsePool.create(availableParallelism() > 1 ? 1 : 0);
   const deps: GateDependencies = {
-    ...(parsePool ? { parseManifests: (input: unknown, limits: ManifestLimits) => parsePool.parse(input, limits) } : {}),
     verifier: () => verifier,
     policies: () => policyStore.current(),
     policyOptions: { modes: { defaultMode: config.policies.defaultMode, overrides: config.policies.modes }, bindings: config.policies.bindings },
@@ -153,7 +147,7 @@ export function createGateRuntime(config: Config, audit: AuditLog, logger: Logge
       clearTimeout(policyRetry);
       trustWatcher.close();
       policyStore.close();
-      await Promise.all([sealing.close(), parsePool?.close()]);
+      await sealing.close();
     },
   };
 }

@@ -3,7 +3,7 @@ import type { ModeSettings } from '../policy/modes.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import type { SealingRuntime } from './sealing-runtime.js';
 import type { SignatureMethod, SignerEvidence } from '../signatures/types.js';
-import type { Manifest, ManifestLimits } from './manifests.js';
+import type { ManifestLimits } from './manifests.js';
 
 /** The slice of the signature verifier the gate needs. */
 export interface ObjectSignatureVerifier {
@@ -36,8 +36,6 @@ export interface GateDependencies {
   sealing?: SealingRuntime;
   audit: AuditSink;
   limits: ManifestLimits & { decisionTimeoutMs: number };
-  /** Parses the request's manifests (e.g. on a worker thread: ParsePool); parseManifests inline when absent. */
-  parseManifests?: (input: unknown, limits: ManifestLimits) => Promise<Manifest[]> | Manifest[];
   clock?: () => Date;
   /** Called with each stage's duration in seconds (metrics). */
   observeStage?: (stage: string, seconds: number) => void;
