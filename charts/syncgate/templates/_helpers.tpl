@@ -158,6 +158,7 @@ seccompProfile:
   "audit" (dict "path" "/var/lib/syncgate/audit.jsonl")
   "trust" $trust
   "policies" (dict "paths" $policyPaths "exceptions" $exceptionPaths "defaultMode" .Values.policies.defaultMode "modes" .Values.policies.modes "bindings" .Values.policies.bindings)
+  "sealing" (dict "kubernetes" (dict "namespace" .Release.Namespace) "delivery" "apiserver")
 -}}
 {{- if not (include "syncgate.sidecar" .) -}}
 {{- $timeoutMs := max 1000 (sub (mul (int .Values.webhook.timeoutSeconds) 1000) 1000) -}}
