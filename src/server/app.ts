@@ -91,7 +91,9 @@ export function createApp(options: AppOptions): express.Express {
       }
       res.locals.caller = caller;
       if (!req.is('application/json')) {
-        void rejectRequest(new InputError('REQUEST_NOT_JSON', 'the request body must be JSON (Content-Type: application/json)'), caller, gate).then((d) => sendDecision(res, d, 415));
+        void rejectRequest(new InputError('REQUEST_NOT_JSON', 'the request body must be JSON (Content-Type: application/json)'), caller, gate)
+          .then((d) => sendDecision(res, d, 415))
+          .catch((err: unknown) => logger.error({ err: (err as Error).message }, 'could not answer a rejected request'));
         return;
       }
       next();
@@ -121,7 +123,8 @@ export function createApp(options: AppOptions): express.Express {
       error = new InputError('BODY_TOO_LARGE', `the request body is larger than the limit of ${options.bodyLimitBytes} bytes`);
       status = 413;
     } else if (e.type === 'entity.parse.failed') {
-      error = new InputError('REQUEST_NOT_JSON', `the request body is not valid JSON: ${e.message ?? ''}`.trim());
+      // Never quote the parser's message: it repeats part of the body, which may hold a secret.
+      error = new InputError('REQUEST_NOT_JSON', 'the request body is not valid JSON');
     } else if (e.type === 'request.aborted' || e.type === 'request.size.invalid' || e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
       error = new InputError('REQUEST_UNREADABLE', `the request body could not be read (${e.type})`);
     } else {
@@ -133,7 +136,9 @@ export function createApp(options: AppOptions): express.Express {
       res.status(status).json({ reasons: [error.toJSON()] });
       return;
     }
-    void rejectRequest(error, caller, gate, status === 500 ? 'deny' : 'bad_request').then((d) => sendDecision(res, d, status === 500 ? 403 : status));
+    void rejectRequest(error, caller, gate, status === 500 ? 'deny' : 'bad_request')
+      .then((d) => sendDecision(res, d, status === 500 ? 403 : status))
+      .catch((err: unknown) => logger.error({ err: (err as Error).message }, 'could not answer a rejected request'));
   });
 
   app.use((_req, res) => {

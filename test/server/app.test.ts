@@ -68,6 +68,13 @@ describe('HTTP server', () => {
     expect(json.reasons).toEqual([expect.objectContaining({ code: 'MANIFEST_PARSE_ERROR', location: expect.objectContaining({ document: 1 }) })]);
   });
 
+  it('never quotes the body of unparsable JSON in the answer or the record', async () => {
+    const bad = await gate.post('xx-SECRET-TOKEN-abc');
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.json)).not.toContain('SECRET-TOKEN');
+    expect(JSON.stringify(await gate.records())).not.toContain('SECRET-TOKEN');
+  });
+
   it('answers 400 for a body that is not JSON and 415 for another content type, both recorded', async () => {
     const bad = await gate.post('{"revision": ');
     expect(bad.status).toBe(400);
