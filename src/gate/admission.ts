@@ -65,43 +65,51 @@ function summarise(evidence: PolicyEvidence): string {
  * (sideEffects: None): a dry run gets exactly the same answer, and only a record marked dryRun.
  * Any error ends in allowed=false with a reason, within the deadline.
  */
+interface Verdict {
+  allowed: boolean;
+  status?: AdmissionResponse['response']['status'];
+  evidence?: PolicyEvidence;
+  warnings: string[];
+}
+
+/** The policy verdict on the admitted object; throws a coded error for anything else. */
+function judge(request: AdmissionReviewRequest, deps: GateDependencies): Verdict {
+  if (request.operation === 'DELETE' || request.operation === 'CONNECT') return { allowed: true, warnings: [] };
+  if (request.object === undefined || request.object === null) {
+    throw new InputError('ADMISSION_OBJECT_MISSING', `${request.operation} review without an object`, { path: 'request.object' });
+  }
+  const set = deps.policies();
+  if (!set) throw new SyncgateError('POLICIES_NOT_LOADED', 'the gate has no policy set loaded yet');
+  const manifests = parseManifests([request.object], deps.limits);
+  const evidence = evaluatePolicies(set, manifests, { ...deps.policyOptions, now: deps.clock?.() ?? new Date() }).evidence;
+  const warnings = evidence.auditFailures.map((f) => `syncgate (audit mode) ${f.policy}/${f.rule}: ${f.message}`);
+  if (evidence.failures.length === 0) return { allowed: true, evidence, warnings };
+  return { allowed: false, status: { code: 403, reason: 'Forbidden', message: summarise(evidence) }, evidence, warnings };
+}
+
+/**
+ * One admission review: the policies in force on the object being admitted. No side effects
+ * (sideEffects: None): a dry run gets exactly the same answer, and only a record marked dryRun.
+ * Any error ends in allowed=false with a reason; the record is written under the deadline too.
+ */
 export async function reviewAdmission(request: AdmissionReviewRequest, caller: Caller, deps: GateDependencies, timeoutMs: number): Promise<AdmissionResponse> {
   const decisionId = randomUUID();
-  let allowed = false;
-  let status: AdmissionResponse['response']['status'];
-  let evidence: PolicyEvidence | undefined;
-  const warnings: string[] = [];
+  const started = Date.now();
+  // The verdict is a value, never variables a late task could still change.
+  let verdict: Verdict;
   try {
-    await withDeadline(
-      (async () => {
-        if (request.operation === 'DELETE' || request.operation === 'CONNECT') {
-          allowed = true;
-          return;
-        }
-        if (request.object === undefined || request.object === null) {
-          throw new InputError('ADMISSION_OBJECT_MISSING', `${request.operation} review without an object`, { path: 'request.object' });
-        }
-        const set = deps.policies();
-        if (!set) throw new SyncgateError('POLICIES_NOT_LOADED', 'the gate has no policy set loaded yet');
-        const manifests = parseManifests([request.object], deps.limits);
-        evidence = evaluatePolicies(set, manifests, { ...deps.policyOptions, now: deps.clock?.() ?? new Date() }).evidence;
-        for (const f of evidence.auditFailures) warnings.push(`syncgate (audit mode) ${f.policy}/${f.rule}: ${f.message}`);
-        if (evidence.failures.length === 0) allowed = true;
-        else status = { code: 403, reason: 'Forbidden', message: summarise(evidence) };
-      })(),
-      timeoutMs,
-      'ADMISSION_TIMEOUT',
-      'the admission review',
-    );
+    verdict = judge(request, deps);
   } catch (err) {
     const e = asSyncgateError(err);
-    allowed = false;
-    status = { code: e instanceof InputError ? 400 : 403, reason: e.code, message: `denied by syncgate: ${e.code}: ${e.message}` };
+    verdict = { allowed: false, status: { code: e instanceof InputError ? 400 : 403, reason: e.code, message: `denied by syncgate: ${e.code}: ${e.message}` }, warnings: [] };
   }
+  let { allowed, status } = verdict;
+  const { evidence, warnings } = verdict;
 
   const object = request.object && typeof request.object === 'object' ? (request.object as Record<string, unknown>) : undefined;
   try {
-    await deps.audit.append({
+    const left = Math.max(1, timeoutMs - (Date.now() - started));
+    await withDeadline(deps.audit.append({
       type: 'admission',
       decisionId,
       caller,
@@ -113,7 +121,7 @@ export async function reviewAdmission(request: AdmissionReviewRequest, caller: C
       allowed,
       reason: status ? { code: status.reason, message: status.message } : null,
       policy: evidence ?? null,
-    });
+    }), left, 'AUDIT_TIMEOUT', 'writing the admission record');
   } catch (err) {
     // No durable record, no allow.
     const e = asSyncgateError(err, 'AUDIT_WRITE_FAILED');

@@ -202,11 +202,11 @@ async function record(work: Work, caller: Caller, deps: GateDependencies, reques
     if (decision.outcome === 'allow') decision.outcome = 'deny';
     decision.reasons.push({ code: e.code, message: `the decision could not be recorded, so it is a deny: ${e.message}` });
   }
-  // Each exception used is also a security event of its own, after the decision it belongs to.
-  // The decision record already holds them, so a failure here does not change the answer.
+  // Each exception used is also a security event of its own, queued after the decision it
+  // belongs to. The decision record already holds them, so the answer does not wait for these.
   if (decision.audit) {
     for (const used of policyRecord?.exceptionsUsed ?? []) {
-      await deps.audit.append({ type: 'policy.exception.used', decisionId: decision.decisionId, ...used }).catch(() => {});
+      void deps.audit.append({ type: 'policy.exception.used', decisionId: decision.decisionId, ...used }).catch(() => {});
     }
   }
   decision.timings = { ...work.timings };
