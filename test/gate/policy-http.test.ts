@@ -160,6 +160,8 @@ spec:
     expect((json.policy as { exceptionsUsed: unknown[] }).exceptionsUsed).toEqual([
       expect.objectContaining({ policy: 'no-latest', exception: expect.objectContaining({ name: 'legacy-batch', owner: 'platform@example.invalid' }) }),
     ]);
+    // The exception events are queued right after the decision record; wait for them to land.
+    await waitFor(async () => (await gate.records()).some((r) => r.type === 'policy.exception.used' && r.decisionId === json.decisionId));
     const records = await gate.records();
     const decision = records.find((r) => r.decisionId === json.decisionId && r.type === 'decision')!;
     expect(decision.policy).toMatchObject({ exceptionsUsed: [{ exception: 'legacy-batch', policy: 'no-latest', rule: 'no-latest-tag', resource: 'apps/v1/Deployment/legacy/batch-nightly' }] });
