@@ -41,7 +41,19 @@ export class PolicyStore {
     return this.error;
   }
 
-  async reload(): Promise<ReloadOutcome> {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Loads the sources again. Reloads run one after another (a later edit is always read after an
+   * earlier one), so an older read can never finish last and replace a newer set.
+   */
+  reload(): Promise<ReloadOutcome> {
+    const next = this.queue.then(() => this.load());
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  private async load(): Promise<ReloadOutcome> {
     try {
       const [policies, exceptions] = await Promise.all([loadPolicies([...this.sources.policies]), loadExceptions(this.sources.exceptions)]);
       const names = new Set<string>();
