@@ -56,25 +56,35 @@ export function createGateRuntime(config: Config, audit: AuditLog, logger: Logge
     }
   };
 
-  // Any change to a trust file rebuilds the whole verifier from the configuration and swaps it
-  // in; a rebuild that fails keeps the verifier in force (or none, which denies) and is recorded.
-  const trustWatcher = watchTrustFiles(
-    trustFilePaths(config.trust),
-    async (changed) => {
+  // Trust material is (re)built from the configuration one load at a time, in order: the initial
+  // load, then one per change the watcher sees. A later load always lands after an earlier one,
+  // so a slow initial load can never reinstate material a reload has already replaced.
+  let trustQueue: Promise<unknown> = Promise.resolve();
+  const loadTrust = (changed: string[] | undefined): Promise<void> => {
+    const next = trustQueue.then(async () => {
       try {
         verifier = await loadTrustMaterial(config.trust);
         trustProblem = undefined;
-        logger.info({ changed }, 'trust material reloaded');
-        await audit.append({ type: 'keys.reload', what: 'trust', ok: true, changed }).catch(() => {});
+        if (changed) {
+          logger.info({ changed }, 'trust material reloaded');
+          await audit.append({ type: 'keys.reload', what: 'trust', ok: true, changed }).catch(() => {});
+        } else {
+          logger.info({ keyrings: config.trust.keyrings.length, rules: config.trust.rules.length }, 'trust material loaded');
+        }
       } catch (err) {
         const e = asSyncgateError(err);
         if (!verifier) trustProblem = `trust material could not be loaded: ${e.code}: ${e.message}`;
-        logger.error({ code: e.code, err: e.message, changed }, `trust material could not be reloaded; ${verifier ? 'the previous material stays in force' : 'every sync is denied'}`);
-        await audit.append({ type: 'keys.reload', what: 'trust', ok: false, changed, error: e.toJSON() }).catch(() => {});
+        logger.error({ code: e.code, err: e.message, ...(changed ? { changed } : {}) }, `trust material could not be ${changed ? 'reloaded' : 'loaded'}; ${verifier ? 'the previous material stays in force' : 'every sync is denied'}`);
+        if (changed) await audit.append({ type: 'keys.reload', what: 'trust', ok: false, changed, error: e.toJSON() }).catch(() => {});
+        else throw e;
       }
-    },
-    { onError: (err) => logger.error({ err: String(err) }, 'trust file watch failed') },
-  );
+    });
+    trustQueue = next.catch(() => {});
+    return next;
+  };
+  const trustWatcher = watchTrustFiles(trustFilePaths(config.trust), (changed) => loadTrust(changed), {
+    onError: (err) => logger.error({ err: String(err) }, 'trust file watch failed'),
+  });
 
   // A policy set that cannot be loaded at start (path missing or unreadable) is retried with
   // backoff until one loads; the watch is (re)installed then, so a path that appears later is
@@ -113,15 +123,10 @@ export function createGateRuntime(config: Config, audit: AuditLog, logger: Logge
     // not be an unhandled rejection (which ends the process).
     policiesLoaded.catch(() => {});
     try {
-      verifier = await loadTrustMaterial(config.trust);
-      trustProblem = undefined;
-      logger.info({ keyrings: config.trust.keyrings.length, rules: config.trust.rules.length }, 'trust material loaded');
+      await loadTrust(undefined);
     } catch (err) {
-      const e = asSyncgateError(err);
-      trustProblem = `trust material could not be loaded: ${e.code}: ${e.message}`;
-      logger.error({ code: e.code, err: e.message }, 'trust material could not be loaded; every sync is denied');
       await policiesLoaded.catch(() => {});
-      throw e;
+      throw err;
     }
     await policiesLoaded;
     await sealing.ready;
