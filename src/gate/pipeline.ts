@@ -50,6 +50,9 @@ async function verifySignatures(work: Work, deps: GateDependencies): Promise<voi
   const targets: Array<{ object: 'commit' | 'tag'; raw: Buffer }> = [];
   if (request.verify !== 'tag') targets.push({ object: 'commit', raw: objects.commit });
   if (request.verify !== 'head' && objects.tag) targets.push({ object: 'tag', raw: objects.tag });
+  if (targets.length === 0 || (request.verify !== 'head' && !objects.tag)) {
+    throw new SyncgateError('NOTHING_TO_VERIFY', `verify=${request.verify} has no object to verify`);
+  }
 
   for (const t of targets) {
     const result = await verifier.verifyObject({

@@ -25,6 +25,10 @@ export function checkRevision(request: GateRequest, objects: GateObjects): void 
     }
   }
   const tag = parseTag(objects.tag);
+  if (request.tagName !== undefined && tag.tag !== request.tagName) {
+    // A signed tag reached through another ref name is not the tag the caller asked about.
+    throw new SyncgateError('TAG_NAME_MISMATCH', `the tag object is named ${JSON.stringify(tag.tag)}, not ${JSON.stringify(request.tagName)}`, { path: 'tagName' });
+  }
   if (tag.type !== 'commit' || tag.object !== request.revision) {
     throw new SyncgateError('TAG_TARGET_MISMATCH', `the tag points at ${tag.type} ${tag.object}, not at the requested revision ${request.revision}`, {
       path: 'tag',

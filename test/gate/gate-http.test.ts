@@ -122,6 +122,13 @@ describe('POST /v1/gate with signed objects made by real git and gpg', () => {
       expect(status).toBe(200);
     });
 
+    it('denies a tag reached through another tag name (repoPath mode)', async () => {
+      await repo.git(['update-ref', 'refs/tags/v9.9.9', tagId]);
+      const { status, json } = await gate.post({ revision: unsignedHead.revision, repoPath: repo.dir, tagName: 'v9.9.9', verify: 'tag', repository: 'github.com/acme/web', manifests });
+      expect(status).toBe(403);
+      expect(json.reasons).toEqual([expect.objectContaining({ code: 'TAG_NAME_MISMATCH' })]);
+    });
+
     it('denies a tag that points at another commit', async () => {
       const { status, json } = await gate.post({ ...signed, tag: signedTag, verify: 'tag', repository: 'github.com/acme/web', manifests });
       expect(status).toBe(403);
