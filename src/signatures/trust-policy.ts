@@ -25,6 +25,10 @@ export function normalizeRepository(input: string): string {
   const s = input.trim();
   if (s.length === 0 || s.length > 2048 || /[\s\p{Cc}\\]/u.test(s)) throw invalid(input, 'empty, too long or contains whitespace/control characters');
   if (/(^|[/:])\.{1,2}(\/|$)|%2e/i.test(s)) throw invalid(input, '"." or ".." path segment');
+  // Lower-casing folds some non-ASCII letters into ASCII ones (the Kelvin sign into "k") and an
+  // encoded "/" would become a separator: either could make one repository look like another.
+  if (/[^\x20-\x7e]/.test(s)) throw invalid(input, 'non-ASCII characters (use the punycode / percent-encoded form the server uses)');
+  if (/%2f|%5c/i.test(s)) throw invalid(input, 'encoded "/" or "\\" in the path');
   let host: string;
   let path: string;
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(s)?.[1]?.toLowerCase();

@@ -102,3 +102,12 @@ describe('TrustPolicy', () => {
     expect(TrustPolicy.fromConfig({ rules: [] }).match('github.com/a/b')).toMatchObject({ code: 'NO_TRUST_RULE' });
   });
 });
+
+describe('normalizeRepository refuses look-alike names', () => {
+  it('refuses non-ASCII characters that lower-case into ASCII, and encoded separators', () => {
+    const normalize = normalizeRepository;
+    expect(() => normalize('https://github.com/\u212Aube/x')).toThrow(expect.objectContaining({ code: 'INVALID_REPOSITORY' }));
+    expect(() => normalize('https://github.com/acme/repo%2Fother')).toThrow(expect.objectContaining({ code: 'INVALID_REPOSITORY' }));
+    expect(normalize('https://github.com/Kube/X.git')).toBe('github.com/kube/x');
+  });
+});
