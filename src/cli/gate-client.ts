@@ -17,6 +17,18 @@ export interface GateAnswer {
   };
 }
 
+/** The gate URL as it may be printed: without any user:password part. */
+function shown(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
 /** POSTs to the gate's /v1/gate; an unreachable or slow gate is a coded error, never an allow. */
 export async function askGate(body: unknown, options: GateClientOptions): Promise<GateAnswer> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -36,14 +48,14 @@ export async function askGate(body: unknown, options: GateClientOptions): Promis
     });
   } catch (err) {
     const e = err as Error;
-    if (e.name === 'TimeoutError') throw new SyncgateError('GATE_TIMEOUT', `the gate at ${options.url} did not answer within ${options.timeoutMs} ms`);
-    throw new SyncgateError('GATE_UNREACHABLE', `cannot reach the gate at ${options.url}: ${(e.cause as Error | undefined)?.message ?? e.message}`);
+    if (e.name === 'TimeoutError') throw new SyncgateError('GATE_TIMEOUT', `the gate at ${shown(options.url)} did not answer within ${options.timeoutMs} ms`);
+    throw new SyncgateError('GATE_UNREACHABLE', `cannot reach the gate at ${shown(options.url)}: ${(e.cause as Error | undefined)?.message ?? e.message}`);
   }
   let decision: GateAnswer['decision'];
   try {
     decision = (await res.json()) as GateAnswer['decision'];
   } catch {
-    throw new SyncgateError('GATE_BAD_ANSWER', `the gate at ${options.url} answered HTTP ${res.status} without a JSON decision`);
+    throw new SyncgateError('GATE_BAD_ANSWER', `the gate at ${shown(options.url)} answered HTTP ${res.status} without a JSON decision`);
   }
   return { status: res.status, decision };
 }
