@@ -2,25 +2,15 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { minimalPolicy } from '../helpers/policies.js';
 import { PolicyStore } from '../../src/policy/policy-set.js';
 
-const POLICY = (name: string) => `apiVersion: json.kyverno.io/v1alpha1
-kind: ValidatingPolicy
-metadata: {name: ${name}}
-spec:
-  rules:
-    - name: r
-      assert:
-        all:
-          - check:
-              kind: Pod
-`;
 
 describe('PolicyStore', () => {
   it('keeps the last good set when a reload fails, and reports why', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'syncgate-policy-set-'));
     const file = path.join(dir, 'p.yaml');
-    await writeFile(file, POLICY('good'));
+    await writeFile(file, minimalPolicy('good'));
     const store = new PolicyStore({ policies: [file], exceptions: [] });
     await store.reload();
     await writeFile(file, 'kind: [');
