@@ -8,7 +8,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sealRecord, type AuditEvent, type AuditRecord } from '../../src/audit/record.js';
 import { EMBEDDED_DEFAULTS, PACKAGE_ROOT } from '../../src/config/defaults.js';
 import { parseConfig } from '../../src/config/load.js';
 import { runGate } from '../../src/gate/pipeline.js';
@@ -25,18 +24,7 @@ import { SignatureVerifier } from '../../src/signatures/verify.js';
 import { catFile, makeRepo, type TestRepo } from '../helpers/git.js';
 import { NOW, T0, TestSigstore, commitPayload, signGitsign, signedCommit } from '../helpers/gitsign.js';
 import { type SshHome, allowedSignersLine, generateSshKey, makeSshHome, sshCommit } from '../helpers/ssh.js';
-
-function memoryAudit() {
-  const records: AuditRecord[] = [];
-  return {
-    records,
-    append: async (event: AuditEvent) => {
-      const rec = sealRecord(event, records.length + 1, records.at(-1)?.hash ?? '0'.repeat(64), new Date());
-      records.push(rec);
-      return rec;
-    },
-  };
-}
+import { memoryAudit } from '../helpers/memory-audit.js';
 
 const MINUTE = 60_000;
 

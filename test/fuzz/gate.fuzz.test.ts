@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sealRecord, type AuditEvent, type AuditRecord } from '../../src/audit/record.js';
 import { EMBEDDED_DEFAULTS, PACKAGE_ROOT } from '../../src/config/defaults.js';
 import { parseConfig } from '../../src/config/load.js';
 import { computeObjectId } from '../../src/git/object-id.js';
@@ -12,22 +11,11 @@ import { runGate } from '../../src/gate/pipeline.js';
 import { loadTrustMaterial } from '../../src/gate/trust-material.js';
 import type { GateDependencies } from '../../src/gate/types.js';
 import { FUZZ_RUNS, FUZZ_TIMEOUT_MS } from './runs.js';
+import { memoryAudit } from '../helpers/memory-audit.js';
 
 // The real pipeline with the real verifier and the example trust policy, in process (so a long
 // campaign is fast); the HTTP layer is fuzzed separately in test/server.
 const example = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'examples', 'allowed-request.json'), 'utf8')) as { revision: string; commit: string; manifests: string };
-
-function memoryAudit() {
-  const records: AuditRecord[] = [];
-  return {
-    records,
-    append: async (event: AuditEvent) => {
-      const rec = sealRecord(event, records.length + 1, records.at(-1)?.hash ?? '0'.repeat(64), new Date());
-      records.push(rec);
-      return rec;
-    },
-  };
-}
 
 describe('the gate pipeline under generated input', () => {
   let deps: GateDependencies & { audit: ReturnType<typeof memoryAudit> };

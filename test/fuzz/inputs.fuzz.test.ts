@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sealRecord, type AuditEvent, type AuditRecord } from '../../src/audit/record.js';
 import { EMBEDDED_DEFAULTS, PACKAGE_ROOT } from '../../src/config/defaults.js';
 import { loadConfig, parseConfig } from '../../src/config/load.js';
 import { ConfigError, InputError } from '../../src/errors.js';
@@ -21,18 +20,7 @@ import type { GateDependencies } from '../../src/gate/types.js';
 import { parsePolicyDocuments } from '../../src/policy/loader.js';
 import { DENY_ALL_POLICY } from './fixtures.js';
 import { FUZZ_RUNS, FUZZ_TIMEOUT_MS } from './runs.js';
-
-function memoryAudit() {
-  const records: AuditRecord[] = [];
-  return {
-    records,
-    append: async (event: AuditEvent) => {
-      const rec = sealRecord(event, records.length + 1, records.at(-1)?.hash ?? '0'.repeat(64), new Date());
-      records.push(rec);
-      return rec;
-    },
-  };
-}
+import { memoryAudit } from '../helpers/memory-audit.js';
 
 const LIMITS = { manifests: 1000, manifestNodes: 100_000, manifestDepth: 64, decisionTimeoutMs: 5_000 };
 

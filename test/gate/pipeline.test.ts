@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { AuditEvent, AuditRecord } from '../../src/audit/record.js';
-import { sealRecord } from '../../src/audit/record.js';
 import { AuditError } from '../../src/errors.js';
 import { computeObjectId } from '../../src/git/object-id.js';
 import { runGate } from '../../src/gate/pipeline.js';
 import type { GateDependencies, ObjectSignatureVerifier } from '../../src/gate/types.js';
+import { memoryAudit } from '../helpers/memory-audit.js';
 
 // The pipeline's own behaviour (deadlines, audit failure), with the signature stage replaced:
 // the real verifier is exercised over HTTP in gate-http.test.ts.
@@ -20,19 +19,6 @@ const verifiedBy = (delayMs = 0): ObjectSignatureVerifier => ({
     return { verified: true, oid: revision, method: 'openpgp', signer: { method: 'openpgp', fingerprint: 'F'.repeat(40) } };
   },
 });
-
-function memoryAudit(fail?: Error) {
-  const records: AuditRecord[] = [];
-  return {
-    records,
-    append: async (event: AuditEvent) => {
-      if (fail) throw fail;
-      const rec = sealRecord(event, records.length + 1, records.at(-1)?.hash ?? '0'.repeat(64), new Date());
-      records.push(rec);
-      return rec;
-    },
-  };
-}
 
 function deps(verifier: ObjectSignatureVerifier | undefined, audit = memoryAudit()): GateDependencies & { audit: ReturnType<typeof memoryAudit> } {
   const emptyPolicies = { policies: [], exceptions: [], loadedAt: new Date(), generation: 1 };
