@@ -9,8 +9,8 @@ import {
   boxAfter,
   boxOpenAfter,
   boxSharedKey,
+  boxSharedKeyFromRaw,
   generateX25519,
-  publicKeyFromRaw,
   randomNonce,
   rawPublicKey,
 } from './nacl-box.js';
@@ -100,7 +100,7 @@ export function openEnvelope(encoded: string, findKey: (keyId: string) => Sealin
 
   let message: Uint8Array | null;
   try {
-    const k = boxSharedKey(key.privateKey, publicKeyFromRaw(env.ephemeralPublicKey));
+    const k = boxSharedKeyFromRaw(key.privateKey, env.ephemeralPublicKey);
     message = boxOpenAfter(env.box, env.nonce, k);
     k.fill(0);
   } catch {
