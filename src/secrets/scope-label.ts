@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { SealTarget } from './format.js';
 
 /** The canonical scope label (docs/sealing.md §3) and its SHA-256, which is sealed in front of every value. */
@@ -18,29 +18,32 @@ export function boundLocation(target: SealTarget): { namespace: string; name: st
   }
 }
 
-function lengthPrefixed(s: string): Buffer {
-  const bytes = Buffer.from(s, 'utf8');
-  if (bytes.length > 0xffff) throw new RangeError('scope label field too long');
-  const out = Buffer.alloc(2 + bytes.length);
-  out.writeUInt16BE(bytes.length, 0);
-  bytes.copy(out, 2);
+const DOMAIN_BYTES = Buffer.from(LABEL_DOMAIN, 'utf8');
+
+/** Built in one buffer: label = domain || 0x00 || version || keyId || lp(scope) || lp(namespace) || lp(name) || lp(type) || lp(dataKey). */
+export function scopeLabel(version: number, keyId: Uint8Array, target: SealTarget): Buffer {
+  const { namespace, name } = boundLocation(target);
+  const fields = [target.scope, namespace, name, target.type, target.dataKey];
+  let size = DOMAIN_BYTES.length + 2 + keyId.length;
+  for (const field of fields) {
+    const n = Buffer.byteLength(field, 'utf8');
+    if (n > 0xffff) throw new RangeError('scope label field too long');
+    size += 2 + n;
+  }
+  const out = Buffer.alloc(size);
+  let at = DOMAIN_BYTES.copy(out, 0);
+  out[at++] = 0;
+  out[at++] = version;
+  out.set(keyId, at);
+  at += keyId.length;
+  for (const field of fields) {
+    const n = out.write(field, at + 2, 'utf8');
+    out.writeUInt16BE(n, at);
+    at += 2 + n;
+  }
   return out;
 }
 
-export function scopeLabel(version: number, keyId: Uint8Array, target: SealTarget): Buffer {
-  const { namespace, name } = boundLocation(target);
-  return Buffer.concat([
-    Buffer.from(LABEL_DOMAIN, 'utf8'),
-    Buffer.from([0, version]),
-    keyId,
-    lengthPrefixed(target.scope),
-    lengthPrefixed(namespace),
-    lengthPrefixed(name),
-    lengthPrefixed(target.type),
-    lengthPrefixed(target.dataKey),
-  ]);
-}
-
 export function scopeLabelHash(version: number, keyId: Uint8Array, target: SealTarget): Buffer {
-  return createHash('sha256').update(scopeLabel(version, keyId, target)).digest();
+  return hash('sha256', scopeLabel(version, keyId, target), 'buffer');
 }
