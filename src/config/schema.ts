@@ -101,6 +101,11 @@ export const configSchema = z
         manifestNodes: z.number().int().positive().default(5_000_000),
         /** Deepest nesting inside one manifest. */
         manifestDepth: z.number().int().positive().default(64),
+        /**
+         * YAML (in bytes of document text) whose parsed documents and policy results are kept
+         * between decisions, keyed by the SHA-256 of each document; 0 keeps nothing.
+         */
+        manifestCacheBytes: z.number().int().nonnegative().default(16 * 1024 * 1024),
         /** Deadline for one decision; past it the answer is deny. */
         decisionTimeoutMs: z.number().int().positive().default(10_000),
         /** Time a client has to send its whole request (slow clients are cut off). */
@@ -115,6 +120,7 @@ export const configSchema = z
         manifests: 10_000,
         manifestNodes: 5_000_000,
         manifestDepth: 64,
+        manifestCacheBytes: 16 * 1024 * 1024,
         decisionTimeoutMs: 10_000,
         requestTimeoutMs: 30_000,
         headersTimeoutMs: 10_000,

@@ -1,5 +1,7 @@
+import { hash } from 'node:crypto';
 import yaml from 'js-yaml';
 import { InputError } from '../errors.js';
+import type { CachedDocument, ManifestCache } from './manifest-cache.js';
 
 export interface ManifestLimits {
   manifests: number;
@@ -98,16 +100,113 @@ function checkManifest(doc: unknown, index: number): Record<string, unknown> {
   return obj;
 }
 
-/** Parses the request's `manifests` field: a multi-document YAML (or JSON) string, or a JSON array. */
-export function parseManifests(input: unknown, limits: ManifestLimits): Manifest[] {
+/**
+ * The documents of a YAML stream, split the way Kubernetes' YAML reader splits them: at lines
+ * that are `---` followed by nothing but blanks or a comment. Undefined when the stream uses
+ * anything that splitting by lines could get wrong (directives, `...` end markers, content on a
+ * `---` line): such a stream is parsed whole.
+ */
+export function splitYamlDocuments(text: string): string[] | undefined {
+  if (text.startsWith('%') || text.startsWith('...') || text.includes('\n%') || text.includes('\n...')) return undefined;
+  const docs: string[] = [];
+  let start = 0;
+  let at = text.startsWith('---') ? 0 : lineStartingWith(text, '---', 0);
+  while (at >= 0) {
+    const eol = text.indexOf('\n', at);
+    const end = eol < 0 ? text.length : eol;
+    const rest = text.slice(at + 3, end);
+    // `---x` is not a marker but a plain scalar: it stays in its document for js-yaml to judge.
+    if (rest === '' || /^[ \t\r]/.test(rest)) {
+      const trimmed = rest.trim();
+      if (trimmed !== '' && !trimmed.startsWith('#')) return undefined;
+      docs.push(text.slice(start, at));
+      start = end + 1;
+    }
+    if (eol < 0) break;
+    at = lineStartingWith(text, '---', eol);
+  }
+  docs.push(text.slice(start));
+  return docs;
+}
+
+/** Index of the first line at or after `from` (a newline's index) that starts with `prefix`, or -1. */
+function lineStartingWith(text: string, prefix: string, from: number): number {
+  const i = text.indexOf(`\n${prefix}`, from);
+  return i < 0 ? -1 : i + 1;
+}
+
+function checkLimits(count: number, limits: ManifestLimits): void {
+  if (count > limits.manifests) {
+    throw new InputError('MANIFEST_TOO_MANY', `manifests: ${count} documents, more than the limit of ${limits.manifests}`, { path: 'manifests' });
+  }
+}
+
+/**
+ * A YAML stream through the document cache: each document is looked up by the SHA-256 of its
+ * text and parsed and checked only when not found. Undefined when the stream cannot be split or
+ * a document does not parse alone as one document; the caller then parses the stream whole,
+ * which also gives any error its line and document.
+ */
+function parseCached(text: string, limits: ManifestLimits, cache: ManifestCache): Manifest[] | undefined {
+  const chunks = splitYamlDocuments(text);
+  if (!chunks) return undefined;
+  const found: Array<{ doc: CachedDocument; digest: string; bytes: number; fresh: boolean }> = [];
+  for (const chunk of chunks) {
+    const digest = hash('sha256', chunk, 'base64');
+    const doc = cache.get(digest);
+    if (doc) {
+      found.push({ doc, digest, bytes: chunk.length, fresh: false });
+      continue;
+    }
+    let parsed: unknown[];
+    try {
+      parsed = yaml.loadAll(chunk, undefined, { schema: yaml.CORE_SCHEMA }).filter((d) => d !== null && d !== undefined);
+    } catch {
+      return undefined;
+    }
+    if (parsed.length > 1) return undefined;
+    found.push({ doc: { object: (parsed[0] ?? null) as Record<string, unknown> | null, nodes: 0 }, digest, bytes: chunk.length, fresh: true });
+  }
+  const present = found.filter((f) => f.doc.object !== null);
+  checkLimits(present.length, limits);
+  const budget = { nodes: 0 };
+  const manifests = present.map((f, index): Manifest => {
+    if (f.fresh) {
+      const before = budget.nodes;
+      checkShape(f.doc.object, index, limits, budget);
+      checkManifest(f.doc.object, index);
+      f.doc.nodes = budget.nodes - before;
+    } else {
+      budget.nodes += f.doc.nodes;
+      if (budget.nodes > limits.manifestNodes) {
+        throw new InputError('MANIFEST_TOO_LARGE', `manifests: more than ${limits.manifestNodes} nodes in total (YAML aliases count each time they are used)`, {
+          path: 'manifests',
+          document: index,
+        });
+      }
+    }
+    return { index, object: f.doc.object as Record<string, unknown> };
+  });
+  // Only a request that passed every check adds its documents: a bad one leaves the cache as it was.
+  for (const f of found) if (f.fresh) cache.set(f.digest, f.doc, f.bytes);
+  return manifests;
+}
+
+/**
+ * Parses the request's `manifests` field: a multi-document YAML (or JSON) string, or a JSON array.
+ * With a cache, objects of YAML documents seen before are shared between requests and frozen.
+ */
+export function parseManifests(input: unknown, limits: ManifestLimits, cache?: ManifestCache): Manifest[] {
+  if (typeof input === 'string' && cache && cache.maxBytes > 0) {
+    const manifests = parseCached(input, limits, cache);
+    if (manifests) return manifests;
+  }
   let docs: unknown[];
   if (typeof input === 'string') docs = parseYamlStream(input);
   else if (Array.isArray(input)) docs = input;
   else throw new InputError('MANIFEST_PARSE_ERROR', 'manifests: must be a YAML string or a JSON array', { path: 'manifests' });
 
-  if (docs.length > limits.manifests) {
-    throw new InputError('MANIFEST_TOO_MANY', `manifests: ${docs.length} documents, more than the limit of ${limits.manifests}`, { path: 'manifests' });
-  }
+  checkLimits(docs.length, limits);
   const budget = { nodes: 0 };
   return docs.map((doc, index) => {
     checkShape(doc, index, limits, budget);

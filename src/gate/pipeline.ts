@@ -83,7 +83,7 @@ async function verifySignatures(work: Work, deps: GateDependencies): Promise<voi
 function applyPolicies(work: Work, deps: GateDependencies): void {
   const set = deps.policies();
   if (!set) throw new SyncgateError('POLICIES_NOT_LOADED', 'the gate has no policy set loaded yet; every sync is denied until it has');
-  const { evidence, reasons } = evaluatePolicies(set, work.manifests!, { ...deps.policyOptions, now: deps.clock?.() ?? new Date() });
+  const { evidence, reasons } = evaluatePolicies(set, work.manifests!, { ...deps.policyOptions, now: deps.clock?.() ?? new Date() }, deps.caches?.policyResults);
   work.policy = evidence;
   if (reasons.length > 0) throw new Denial(reasons);
 }
@@ -94,7 +94,7 @@ async function runStages(work: Work, body: unknown, deps: GateDependencies, sign
   try {
     work.request = await timed(work, deps, 'request', () => parseGateRequest(body));
     const request = work.request;
-    work.manifests = await timed(work, deps, 'input', () => parseManifests(request.manifests, limits));
+    work.manifests = await timed(work, deps, 'input', () => parseManifests(request.manifests, limits, deps.caches?.manifests));
   } catch (err) {
     work.outcome = 'bad_request';
     throw err;

@@ -5,6 +5,7 @@ import { policyMode, type ModeSettings, type PolicyMode } from '../policy/modes.
 import type { PolicySet } from '../policy/policy-set.js';
 import type { PolicyResult } from '../policy/types.js';
 import type { Reason } from './decision.js';
+import { PolicyResultCache } from './manifest-cache.js';
 import { describeManifest, type Manifest } from './manifests.js';
 
 export interface PolicyFinding {
@@ -61,27 +62,72 @@ function reasonFor(f: PolicyFinding): Reason {
   };
 }
 
+/** The applicable (rule, resource) pairs of a decision: passes counted, the rest kept whole. */
+interface Evaluated {
+  passes: number;
+  /** fail and error results, in evaluation order */
+  others: PolicyResult[];
+}
+
+function split(results: readonly PolicyResult[], into: Evaluated, index?: number): void {
+  for (const r of results) {
+    if (r.status === 'pass') into.passes++;
+    else into.others.push(index === undefined ? r : { ...r, resourceIndex: index, ...(typeof r.resource === 'number' ? { resource: index } : {}) });
+  }
+}
+
+/**
+ * The same results as one `evaluate` over all manifests, with each shared (cached) object's
+ * results taken from the cache when present. An object is evaluated alone, and its results kept,
+ * only if no rule read the clock and none ended in an error.
+ */
+function evaluateThroughCache(set: PolicySet, manifests: Manifest[], options: PolicyStageOptions, cache: PolicyResultCache): Evaluated {
+  const out: Evaluated = { passes: 0, others: [] };
+  for (const m of manifests) {
+    const cached = cache.get(set, m.object);
+    if (cached) {
+      out.passes += cached.passes;
+      split(cached.others, out, m.index);
+      continue;
+    }
+    let clockRead = false;
+    const now = () => {
+      clockRead = true;
+      return options.now;
+    };
+    const results = evaluate(set.policies, [m.object], { bindings: options.bindings, includeSkipped: false, now });
+    if (!clockRead && PolicyResultCache.cacheable(m.object) && results.every((r) => r.status !== 'error')) {
+      const own: Evaluated = { passes: 0, others: [] };
+      split(results, own);
+      cache.put(set, m.object, own);
+    }
+    split(results, out, m.index);
+  }
+  return out;
+}
+
 /**
  * Stage: every loaded policy on every manifest. Enforce-mode fails and errors deny unless an
  * unexpired exception covers a fail; audit-mode ones are only recorded. Errors are never waived.
  */
-export function evaluatePolicies(set: PolicySet, manifests: Manifest[], options: PolicyStageOptions): { evidence: PolicyEvidence; reasons: Reason[] } {
-  const results = evaluate(
-    set.policies,
-    manifests.map((m) => m.object),
-    { bindings: options.bindings, includeSkipped: false, now: () => options.now },
-  );
+export function evaluatePolicies(set: PolicySet, manifests: Manifest[], options: PolicyStageOptions, cache?: PolicyResultCache): { evidence: PolicyEvidence; reasons: Reason[] } {
+  let evaluated: Evaluated;
+  if (cache) evaluated = evaluateThroughCache(set, manifests, options, cache);
+  else {
+    evaluated = { passes: 0, others: [] };
+    split(evaluate(set.policies, manifests.map((m) => m.object), { bindings: options.bindings, includeSkipped: false, now: () => options.now }), evaluated);
+  }
   const modeOf = new Map(set.policies.map((p) => [p.name, policyMode(p, options.modes)]));
   const evidence: PolicyEvidence = {
     generation: set.generation,
     loadedAt: set.loadedAt.toISOString(),
     policies: set.policies.length,
-    counts: { pass: 0, fail: 0, error: 0, skip: 0 },
+    counts: { pass: evaluated.passes, fail: 0, error: 0, skip: 0 },
     failures: [],
     auditFailures: [],
     exceptionsUsed: [],
   };
-  for (const r of results) {
+  for (const r of evaluated.others) {
     evidence.counts[r.status]++;
     if (r.status !== 'fail' && r.status !== 'error') continue;
     const manifest = manifests[r.resourceIndex];
@@ -97,7 +143,8 @@ export function evaluatePolicies(set: PolicySet, manifests: Manifest[], options:
       evidence.auditFailures.push(f);
     }
   }
-  evidence.counts.skip = set.policies.reduce((n, p) => n + p.rules.length, 0) * manifests.length - results.length;
+  const applicable = evaluated.passes + evaluated.others.length;
+  evidence.counts.skip = set.policies.reduce((n, p) => n + p.rules.length, 0) * manifests.length - applicable;
   return { evidence, reasons: evidence.failures.map(reasonFor) };
 }
 

@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.js';
 import { asSyncgateError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { PolicyStore, type ReloadOutcome } from '../policy/policy-set.js';
+import { ManifestCache, PolicyResultCache } from './manifest-cache.js';
 import { createSealingRuntime, type SealingRuntime } from './sealing-runtime.js';
 import { loadTrustMaterial } from './trust-material.js';
 import { trustFilePaths, watchTrustFiles } from './trust-watch.js';
@@ -140,6 +141,7 @@ export function createGateRuntime(config: Config, audit: AuditLog, logger: Logge
     sealing,
     audit,
     limits: config.limits,
+    caches: { manifests: new ManifestCache(config.limits.manifestCacheBytes), policyResults: new PolicyResultCache() },
     ...(observeStage ? { observeStage } : {}),
   };
   return {

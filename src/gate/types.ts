@@ -3,6 +3,7 @@ import type { ModeSettings } from '../policy/modes.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import type { SealingRuntime } from './sealing-runtime.js';
 import type { SignatureMethod, SignerEvidence } from '../signatures/types.js';
+import type { ManifestCache, PolicyResultCache } from './manifest-cache.js';
 import type { ManifestLimits } from './manifests.js';
 
 /** The slice of the signature verifier the gate needs. */
@@ -36,6 +37,8 @@ export interface GateDependencies {
   sealing?: SealingRuntime;
   audit: AuditSink;
   limits: ManifestLimits & { decisionTimeoutMs: number };
+  /** Documents and policy results kept between decisions; without them every request starts afresh. */
+  caches?: { manifests: ManifestCache; policyResults: PolicyResultCache };
   clock?: () => Date;
   /** Called with each stage's duration in seconds (metrics). */
   observeStage?: (stage: string, seconds: number) => void;

@@ -1,0 +1,105 @@
+/**
+ * Content-addressed caches for the decision's hot path. A reconciler renders the same
+ * application again and again, and a new commit usually changes a few of its documents: a YAML
+ * document seen before (same bytes) need not be parsed, shape-checked or evaluated again.
+ *
+ * - ManifestCache: SHA-256 of one YAML document's text → the parsed, checked, deep-frozen object
+ *   and its node count. Bounded by the bytes of YAML it stands for, least recently used first out.
+ * - PolicyResultCache: (policy set, frozen object) → that object's policy results, for results
+ *   that read no clock and hold no error. Keyed by object identity (a WeakMap), so it lives as
+ *   long as the ManifestCache keeps the object, and is dropped whole when the policy set changes.
+ */
+import type { PolicySet } from '../policy/policy-set.js';
+import type { PolicyResult } from '../policy/types.js';
+
+export interface CachedDocument {
+  /** null: the document was empty (comments only, or `null`). */
+  object: Readonly<Record<string, unknown>> | null;
+  /** Nodes counted by the shape walk, charged to every request that uses the document. */
+  nodes: number;
+}
+
+export interface ManifestCacheStats {
+  hits: number;
+  misses: number;
+  entries: number;
+  bytes: number;
+}
+
+export class ManifestCache {
+  private readonly entries = new Map<string, { doc: CachedDocument; bytes: number }>();
+  private bytes = 0;
+  private hits = 0;
+  private misses = 0;
+
+  /** @param maxBytes YAML text the cached documents stand for, at most; 0 caches nothing. */
+  constructor(readonly maxBytes: number) {}
+
+  get(digest: string): CachedDocument | undefined {
+    const e = this.entries.get(digest);
+    if (!e) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
+    // Map order is insertion order: re-inserting makes it the most recently used.
+    this.entries.delete(digest);
+    this.entries.set(digest, e);
+    return e.doc;
+  }
+
+  set(digest: string, doc: CachedDocument, bytes: number): void {
+    if (bytes > this.maxBytes || this.entries.has(digest)) return;
+    deepFreeze(doc.object);
+    this.entries.set(digest, { doc, bytes });
+    this.bytes += bytes;
+    for (const [key, old] of this.entries) {
+      if (this.bytes <= this.maxBytes) break;
+      this.entries.delete(key);
+      this.bytes -= old.bytes;
+    }
+  }
+
+  stats(): ManifestCacheStats {
+    return { hits: this.hits, misses: this.misses, entries: this.entries.size, bytes: this.bytes };
+  }
+}
+
+/** Freezes every object and array reachable from `value` (shared ones once). */
+function deepFreeze(value: unknown): void {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v === null || typeof v !== 'object' || Object.isFrozen(v)) continue;
+    Object.freeze(v);
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push(child);
+  }
+}
+
+/** A cached object's results: passes counted, the rest with the position of the request that computed them. */
+export interface CachedResults {
+  readonly passes: number;
+  readonly others: readonly PolicyResult[];
+}
+
+export class PolicyResultCache {
+  private set: PolicySet | undefined;
+  private results = new WeakMap<object, CachedResults>();
+
+  /** Only objects the ManifestCache froze are worth keeping results for: anything else is seen once. */
+  static cacheable(object: object): boolean {
+    return Object.isFrozen(object);
+  }
+
+  get(set: PolicySet, object: object): CachedResults | undefined {
+    return set === this.set ? this.results.get(object) : undefined;
+  }
+
+  put(set: PolicySet, object: object, results: CachedResults): void {
+    if (set !== this.set) {
+      this.set = set;
+      this.results = new WeakMap();
+    }
+    this.results.set(object, Object.freeze({ passes: results.passes, others: Object.freeze(results.others.map((r) => Object.freeze(r))) }));
+  }
+}
