@@ -65,32 +65,40 @@ export function decodeEnvelope(encoded: string, target: SealTarget): Envelope {
     throw fail(SealErrorCode.UnsupportedVersion, target, `envelope version ${bytes[0]} is not supported (this build reads version ${ENVELOPE_VERSION})`);
   }
   if (bytes.length < MIN_ENVELOPE_BYTES) throw fail(SealErrorCode.Truncated, target, `sealed value is truncated (${bytes.length} bytes, at least ${MIN_ENVELOPE_BYTES} needed)`);
+  // Views into the decoded bytes (ciphertext and public values only; nothing here needs zeroing).
   let at = 1;
-  const take = (n: number): Uint8Array => new Uint8Array(bytes.subarray(at, (at += n)));
+  const take = (n: number): Uint8Array => bytes.subarray(at, (at += n));
   const keyId = take(KEY_ID_BYTES);
   const ephemeralPublicKey = take(X25519_KEY_BYTES);
   const nonce = take(BOX_NONCE_BYTES);
-  const box = new Uint8Array(bytes.subarray(at));
+  const box = bytes.subarray(at);
   return { version: ENVELOPE_VERSION, keyId, ephemeralPublicKey, nonce, box };
 }
 
-const X25519_P = (1n << 255n) - 19n;
+/**
+ * The little-endian u-coordinate is below p = 2^255 - 19 (so its top bit is also clear). p is
+ * ed ff ff … ff 7f in little-endian bytes. Not constant-time: the ephemeral key is public.
+ */
+export function isCanonicalX25519(u: Uint8Array): boolean {
+  if (u.length !== X25519_KEY_BYTES) return false;
+  const top = u[31]!;
+  if (top !== 0x7f) return top < 0x7f;
+  for (let i = 30; i >= 1; i--) if (u[i] !== 0xff) return true;
+  return u[0]! < 0xed;
+}
 
-/** The little-endian u-coordinate is below p (so its top bit is also clear). */
-function isCanonicalX25519(u: Uint8Array): boolean {
-  let value = 0n;
-  for (let i = u.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(u[i]!);
-  return value < X25519_P;
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
 export function envelopeKeyId(encoded: string, target: SealTarget): string {
-  return Buffer.from(decodeEnvelope(encoded, target).keyId).toString('hex');
+  return hex(decodeEnvelope(encoded, target).keyId);
 }
 
 /** Opens one value for `target`, choosing the key by the envelope's key id. */
 export function openEnvelope(encoded: string, findKey: (keyId: string) => SealingKey | undefined, target: SealTarget): Uint8Array {
   const env = decodeEnvelope(encoded, target);
-  const keyIdHex = Buffer.from(env.keyId).toString('hex');
+  const keyIdHex = hex(env.keyId);
   const key = findKey(keyIdHex);
   if (!key) throw fail(SealErrorCode.UnknownKeyId, target, `sealed for key ${keyIdHex}, which is not among the loaded sealing keys`);
 

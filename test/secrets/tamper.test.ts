@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { SealError, SCOPES, SealingKeyring, generateSealingKey, sealSecret, sealValue, unsealSealedSecret, type SealedSecret, type Scope } from '../../src/secrets/index.js';
+import { isCanonicalX25519 } from '../../src/secrets/envelope.js';
 import { secretManifest, thrown } from './helpers.js';
 
 const key = generateSealingKey(new Date('2025-01-01T00:00:00Z'));
@@ -177,6 +178,25 @@ describe('properties', () => {
   test('the data key __proto__ is refused, not assigned as a prototype', () => {
     expect(() => sealSecret(secretManifest({ data: JSON.parse('{"__proto__": "eA=="}') as Record<string, string>, stringData: undefined }), key, { scope: 'strict' })).toThrow(
       /__proto__ is not supported/,
+    );
+  });
+
+  test('the canonical-key check is exactly u < 2^255 - 19', () => {
+    const p = (1n << 255n) - 19n;
+    const below = (u: Uint8Array) => {
+      let v = 0n;
+      for (let i = u.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(u[i]!);
+      return v < p;
+    };
+    const le = (v: bigint) => Uint8Array.from({ length: 32 }, (_, i) => Number((v >> BigInt(8 * i)) & 0xffn));
+    for (const v of [0n, 1n, p - 2n, p - 1n, p, p + 1n, (1n << 255n) - 1n, 1n << 255n, (1n << 256n) - 1n, p - 256n, p + 256n, (1n << 254n) + 5n]) {
+      expect(isCanonicalX25519(le(v)), v.toString(16)).toBe(below(le(v)));
+    }
+    // bytes near p: top byte 0x7f, middle bytes mostly 0xff
+    const nearP = fc.tuple(fc.integer({ min: 0, max: 255 }), fc.array(fc.constantFrom(0xff, 0xff, 0xff, 0xfe, 0x00), { minLength: 30, maxLength: 30 }), fc.constantFrom(0x7e, 0x7f, 0x80, 0xff));
+    fc.assert(
+      fc.property(fc.oneof(fc.uint8Array({ minLength: 32, maxLength: 32 }), nearP.map(([lo, mid, hi]) => Uint8Array.from([lo, ...mid, hi]))), (u) => isCanonicalX25519(u) === below(u)),
+      { numRuns: 2000 },
     );
   });
 
