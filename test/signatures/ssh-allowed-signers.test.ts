@@ -97,6 +97,11 @@ describe('OpenSSH patterns', () => {
     expect(matchPattern('alice@example.invalid', '*@example')).toBe(false);
     expect(matchPattern('', '*')).toBe(true);
     expect(matchPattern('a'.repeat(5000), `${'*a'.repeat(200)}b`)).toBe(false);
+    expect(matchPattern('alice@example.invalid', 'alice@example.invalid')).toBe(true);
+    expect(matchPattern('alice@example.invalid', 'alice@example.invali')).toBe(false);
+    expect(matchPattern('Alice@example.invalid', 'alice@example.invalid')).toBe(false);
+    expect(matchPattern('', '')).toBe(true);
+    expect(matchPattern('a', '')).toBe(false);
   });
 
   it('match_pattern_list: comma list with negation winning', () => {

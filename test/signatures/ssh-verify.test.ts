@@ -207,6 +207,52 @@ describe('SSH signatures with real ssh-keygen and git', () => {
     });
   });
 
+  describe('cached outcomes', () => {
+    it('a cached object is judged afresh on every call (now, window boundaries, rule, committer binding), exactly as an uncached verifier judges it', async () => {
+      const key = keys.ed25519 as SshKey;
+      const date = new Date('2024-07-24T20:02:07Z');
+      const mine = await catFile(repo, await sshCommit(repo, key, { date }));
+      const someoneElse = await catFile(repo, await sshCommit(repo, key, { date, email: 'someone@example.invalid' }));
+      const lines = [allowedSignersLine('deploy-bot', key, 'valid-before="20250101"'), allowedSignersLine(EMAIL, key, 'valid-after="20240801",valid-before="20260101"')];
+      const rules = [
+        rule({ windowAt: 'committer' }, ['github.com/acme/committer']),
+        rule({ windowAt: 'both' }, ['github.com/acme/both']),
+        rule({ requireCommitterMatch: false }, ['github.com/acme/loose']),
+        rule({ anyAllowedSigner: false, principals: ['deploy-bot'] }, ['github.com/acme/bot']),
+        rule({ requireCommitterMatch: false, anyAllowedSigner: false, principals: ['deploy-bot'] }, ['github.com/acme/loose-bot']),
+        rule(),
+      ];
+      const times = ['2024-06-01T00:00:00Z', '2024-07-31T23:59:59Z', '2024-08-01T00:00:00Z', '2025-06-01T00:00:00Z', '2026-01-01T00:00:00.999Z', '2026-01-01T00:00:01Z', '2026-06-01T00:00:00Z'].map((t) => new Date(t));
+      const repositories = [undefined, 'github.com/acme/committer', 'github.com/acme/both', 'github.com/acme/loose', 'github.com/acme/bot', 'github.com/acme/loose-bot', 'github.com/other/x', 'not a repository'];
+      const cached = verifierFor(lines, { rules });
+      const seen = new Set<string>();
+      for (const pass of [0, 1]) {
+        for (const [raw, order] of [[mine, repositories], [someoneElse, [...repositories].reverse()]] as const) {
+          for (const now of pass === 0 ? times : [...times].reverse()) {
+            for (const repository of order) {
+              const request = { raw, kind: 'commit' as const, now, ...(repository !== undefined ? { repository } : {}) };
+              const fresh = await verifierFor(lines, { rules }).verifyObject(request);
+              expect(await cached.verifyObject(request), `${repository} at ${now.toISOString()}`).toEqual(fresh);
+              seen.add(fresh.reason?.code ?? `verified as ${fresh.signer?.ssh?.principal}`);
+            }
+          }
+        }
+      }
+      expect(cached.cachedObjects).toBe(2);
+      expect([...seen].sort()).toEqual(['INVALID_REPOSITORY', 'KEY_EXPIRED', 'KEY_NOT_ALLOWED', 'KEY_NOT_YET_VALID', 'PRINCIPAL_MISMATCH', `verified as ${EMAIL}`, 'verified as deploy-bot']);
+    });
+
+    it('an entry whose window ends is denied on a later call with a later now, and admitted again for an earlier now', async () => {
+      const v = verifierFor([allowedSignersLine(EMAIL, keys.ed25519 as SshKey, 'valid-before="20300101"')]);
+      const at = async (t: string) => (await v.verifyObject({ raw: raws.ed25519 as Buffer, kind: 'commit', now: new Date(t) })).reason?.code ?? 'verified';
+      expect(await at('2029-12-31T23:59:59Z')).toBe('verified');
+      expect(await at('2030-01-01T00:00:00Z')).toBe('verified');
+      expect(await at('2030-01-01T00:00:01Z')).toBe('KEY_EXPIRED');
+      expect(await at('2029-06-01T00:00:00Z')).toBe('verified');
+      expect(v.cachedObjects).toBe(1);
+    });
+  });
+
   it('KEY_REVOKED for a key in the revoked-keys file, whatever the allowed_signers say', async () => {
     const key = keys.ed25519 as SshKey;
     const result = await verifierFor([allowedSignersLine(EMAIL, key)], { revoked: [`# revoked\n${key.publicKey} old laptop\n`] }).verifyObject({ raw: raws.ed25519 as Buffer, kind: 'commit' });
@@ -296,6 +342,24 @@ describe('SSH signatures with real ssh-keygen and git', () => {
       expect(await code(await certCommit('c-otherca', 'ed25519', { principals: [EMAIL] }, () => otherCa))).toBe('UNKNOWN_KEY');
       expect(await code(await certCommit('c-critical', 'ed25519', { principals: [EMAIL], options: ['critical:no-such-option@example.invalid=x'] }))).toBe('UNKNOWN_KEY');
       expect(await code(await certCommit('c-forcecmd', 'rsa', { principals: [EMAIL], options: ['force-command=/bin/true'] }))).toBe('verified');
+    });
+
+    it('a cached certificate signature is judged against the certificate validity on every call (valid_after inclusive, valid_before exclusive)', async () => {
+      const raw = await certCommit('c-window', 'ed25519', { principals: [EMAIL], validity: '20250101:20260101' });
+      const v = verifierFor([allowedSignersLine('*', ca, 'cert-authority')]);
+      const first = await v.verifyObject({ raw, kind: 'commit', now: new Date('2025-06-01T00:00:00Z') });
+      expect(first.reason).toBeUndefined();
+      const certificate = first.signer?.ssh?.certificate as { validAfter: string; validBefore: string };
+      const after = new Date(certificate.validAfter).getTime();
+      const before = new Date(certificate.validBefore).getTime();
+      const at = async (ms: number) => (await v.verifyObject({ raw, kind: 'commit', now: new Date(ms) })).reason?.code ?? 'verified';
+      expect(await at(before)).toBe('KEY_EXPIRED');
+      expect(await at(before - 1)).toBe('verified');
+      expect(await at(after)).toBe('verified');
+      expect(await at(after - 1)).toBe('KEY_NOT_YET_VALID');
+      expect(await at(before + 86_400_000)).toBe('KEY_EXPIRED');
+      expect(await at(after + 86_400_000)).toBe('verified');
+      expect(v.cachedObjects).toBe(1);
     });
 
     it('a host certificate cannot sign; a revoked CA revokes its certificates', async () => {

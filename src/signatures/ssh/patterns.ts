@@ -6,6 +6,7 @@
 
 /** match_pattern: the whole of `s` against one pattern (linear-time NFA, no backtracking). */
 export function matchPattern(s: string, pattern: string): boolean {
+  if (!pattern.includes('*') && !pattern.includes('?')) return s === pattern;
   const p = [...pattern];
   const m = p.length;
   let states = new Uint8Array(m + 1);

@@ -16,7 +16,7 @@ import type { CryptoOutcome, MethodInput, MethodVerifier, Reason, WeakFact } fro
 import type { SignerEvidence, SshEvidence } from '../types.js';
 import type { AllowedSigner } from './allowed-signers.js';
 import { FOREVER, KNOWN_CRITICAL_OPTIONS, type SshCertificate } from './certificate.js';
-import { judgeSshSigner } from './judge.js';
+import { SshJudge } from './judge.js';
 import type { PlainKey } from './keys.js';
 import { matchPatternList } from './patterns.js';
 import { SK_USER_PRESENCE, SK_USER_VERIFICATION, type ParsedSignature, verifySignature } from './signature.js';
@@ -214,6 +214,8 @@ export class SshVerifier implements MethodVerifier {
       return { ...base, keyFingerprints, signer, late: reason('KEY_REVOKED', `${what} is revoked (${revoked.source}:${revoked.line})`) };
     }
     const identity = identityOf(object);
+    // What the per-call checks need from this object and this store, worked out once per cached outcome.
+    const judge = new SshJudge({ entries, ...(cert ? { certificate: cert } : {}), ...(identity ? { identity } : {}), signer });
     return {
       ...base,
       keyFingerprints,
@@ -224,7 +226,7 @@ export class SshVerifier implements MethodVerifier {
           for (const listener of this.listeners) listener();
           return { reason: reason('VERIFICATION_ERROR', 'the SSH trust material changed while this object was being verified; verify it again') };
         }
-        return judgeSshSigner({ entries, ...(cert ? { certificate: cert } : {}), ...(identity ? { identity } : {}), signer }, context);
+        return judge.judge(context);
       },
     };
   }
