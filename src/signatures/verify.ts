@@ -7,10 +7,11 @@
  * parts are applied on every call because the repository and "now" differ.
  * Never throws: anything unexpected is a not-verified VERIFICATION_ERROR (fail closed).
  */
+import { hash } from 'node:crypto';
 import type { TrustConfig } from '../config/trust.js';
 import { SyncgateError } from '../errors.js';
 import type { ObjectFormat } from '../git/object-id.js';
-import { computeObjectId, formatForHexLength } from '../git/object-id.js';
+import { formatForHexLength } from '../git/object-id.js';
 import type { ParsedObject, SignedParts } from '../git/object.js';
 import { extractSignature, parseGitObject } from '../git/object.js';
 import type { ArmorBlock } from './armor.js';
@@ -60,11 +61,40 @@ interface Check {
   outcome?: CryptoOutcome;
 }
 
+const HEX_DIGIT = new Uint8Array(256);
+for (const c of '0123456789abcdef') HEX_DIGIT[c.charCodeAt(0)] = 1;
+const FIRST_LINE = { commit: Buffer.from('tree '), tag: Buffer.from('object ') } as const;
+const ID_LINE = { commit: /^tree ([0-9a-f]+)$/m, tag: /^object ([0-9a-f]+)$/m } as const;
+
 function inferFormat(raw: Buffer, kind: 'commit' | 'tag'): ObjectFormat {
+  // Fast path, same answer as the search below: the object starts with its id line (git writes it
+  // first), so that line is the first match; the id runs to the end of the line.
+  const prefix = FIRST_LINE[kind];
+  const limit = Math.min(raw.length, 4096);
+  let i = 0;
+  while (i < prefix.length && i < limit && raw[i] === prefix[i]) i++;
+  if (i === prefix.length) {
+    while (i < limit && HEX_DIGIT[raw[i] as number] === 1) i++;
+    if (i > prefix.length && i < limit && (raw[i] === 0x0a || raw[i] === 0x0d)) return formatForHexLength(i - prefix.length) ?? 'sha1';
+  }
   const end = raw.indexOf('\n\n');
-  const head = raw.subarray(0, end < 0 ? Math.min(raw.length, 4096) : end).toString('latin1');
-  const m = new RegExp(`^${kind === 'commit' ? 'tree' : 'object'} ([0-9a-f]+)$`, 'm').exec(head);
+  const head = raw.subarray(0, end < 0 ? limit : end).toString('latin1');
+  const m = ID_LINE[kind].exec(head);
   return (m && formatForHexLength((m[1] as string).length)) || 'sha1';
+}
+
+/** Scratch space for the object id's hash input (verification is synchronous up to here, so one buffer serves every call). */
+const SCRATCH = Buffer.allocUnsafe(64 * 1024);
+
+/** computeObjectId (git/object-id.ts) in one hashing call: the same id, with less per-call overhead. */
+function objectId(kind: 'commit' | 'tag', raw: Buffer, format: ObjectFormat): string {
+  const header = `${kind} ${raw.length}\0`;
+  const algorithm = format === 'sha1' ? 'sha1' : 'sha256';
+  if (header.length + raw.length > SCRATCH.length) return hash(algorithm, Buffer.concat([Buffer.from(header, 'latin1'), raw]), 'hex');
+  let n = 0;
+  for (; n < header.length; n++) SCRATCH[n] = header.charCodeAt(n);
+  SCRATCH.set(raw, n);
+  return hash(algorithm, SCRATCH.subarray(0, n + raw.length), 'hex');
 }
 
 function fromError(err: unknown, fallback: SignatureReasonCode): Reason {
@@ -109,9 +139,16 @@ export class SignatureVerifier {
       if (!Buffer.isBuffer(raw)) throw new SyncgateError('VERIFICATION_ERROR', 'raw object must be a Buffer');
       if (kind !== 'commit' && kind !== 'tag') throw new SyncgateError('VERIFICATION_ERROR', `cannot verify objects of kind ${String(kind)}`);
       objectFormat = inferFormat(raw, kind);
-      oid = computeObjectId(kind, raw, objectFormat);
-      const check = await this.cryptoCheck(`${kind}:${oid}`, raw, kind);
-      return this.decide(check, request, oid, objectFormat);
+      oid = objectId(kind, raw, objectFormat);
+      const key = `${kind}:${oid}`;
+      const hit = this.cache.get(key);
+      if (hit) {
+        // Most recently used last (the LRU order); no await on a hit.
+        this.cache.delete(key);
+        this.cache.set(key, hit);
+        return this.decide(hit, request, oid, objectFormat);
+      }
+      return this.decide(await this.cryptoCheck(key, raw, kind), request, oid, objectFormat);
     } catch (err) {
       return { verified: false, oid, objectFormat, method: null, reason: fromError(err, 'VERIFICATION_ERROR') };
     }
@@ -167,8 +204,8 @@ export class SignatureVerifier {
   }
 
   private decide(check: Check, request: VerifyObjectRequest, oid: string, objectFormat: ObjectFormat): VerificationResult {
-    const base = { oid, objectFormat, method: check.method };
-    const deny = (reason: Reason, signer?: SignerEvidence): VerificationResult => ({ ...base, verified: false, ...(signer ? { signer } : {}), reason });
+    const method = check.method;
+    const deny = (reason: Reason, signer?: SignerEvidence): VerificationResult => ({ oid, objectFormat, method, verified: false, ...(signer ? { signer } : {}), reason });
     if (check.early) return deny(check.early);
     const outcome = check.outcome;
     if (!outcome) return deny({ code: 'VERIFICATION_ERROR', message: 'no verification outcome' });
@@ -176,34 +213,37 @@ export class SignatureVerifier {
 
     let signer = outcome.signer;
     const match = this.policy.match(request.repository);
-    const fingerprints = outcome.keyFingerprints ?? [];
-    const who = fingerprints[0] ? ` by key ${fingerprints[0]}` : '';
-    if (outcome.weakHash && !(outcome.weakHash.waivable && isRuleMatch(match) && this.policy.allowsWeak(match, 'sha1', fingerprints))) {
-      return deny({ code: 'WEAK_HASH', message: `${outcome.weakHash.name} data signature${who} is refused${outcome.weakHash.waivable ? ' (a trust rule may allow it for this key: allowSha1)' : ''}` }, signer);
-    }
-    if (outcome.weakAlgorithm && !(outcome.weakAlgorithm.waivable && isRuleMatch(match) && this.policy.allowsWeak(match, 'dsa', fingerprints))) {
-      return deny({ code: 'WEAK_ALGORITHM', message: `${outcome.weakAlgorithm.name} signing key${who} is refused${outcome.weakAlgorithm.waivable ? ' (a trust rule may allow it for this key: allowDsa)' : ''}` }, signer);
+    if (outcome.weakHash || outcome.weakAlgorithm) {
+      const fingerprints = outcome.keyFingerprints ?? [];
+      const who = fingerprints[0] ? ` by key ${fingerprints[0]}` : '';
+      if (outcome.weakHash && !(outcome.weakHash.waivable && isRuleMatch(match) && this.policy.allowsWeak(match, 'sha1', fingerprints))) {
+        return deny({ code: 'WEAK_HASH', message: `${outcome.weakHash.name} data signature${who} is refused${outcome.weakHash.waivable ? ' (a trust rule may allow it for this key: allowSha1)' : ''}` }, signer);
+      }
+      if (outcome.weakAlgorithm && !(outcome.weakAlgorithm.waivable && isRuleMatch(match) && this.policy.allowsWeak(match, 'dsa', fingerprints))) {
+        return deny({ code: 'WEAK_ALGORITHM', message: `${outcome.weakAlgorithm.name} signing key${who} is refused${outcome.weakAlgorithm.waivable ? ' (a trust rule may allow it for this key: allowDsa)' : ''}` }, signer);
+      }
     }
     if (outcome.late) return deny(outcome.late, signer);
     if (!signer) return deny({ code: 'VERIFICATION_ERROR', message: 'verifier reported no signer' });
 
     const now = request.now ?? new Date();
-    if (Number.isNaN(now.getTime())) return deny({ code: 'VERIFICATION_ERROR', message: 'invalid evaluation time' }, signer);
+    const nowMs = now.getTime();
+    if (Number.isNaN(nowMs)) return deny({ code: 'VERIFICATION_ERROR', message: 'invalid evaluation time' }, signer);
     if (outcome.finish) {
       // Method checks that depend on the rule and on now (SSH: principal, validity windows).
-      const finished = outcome.finish({ ...(isRuleMatch(match) ? { rule: match.rule } : {}), now });
+      const finished = outcome.finish(isRuleMatch(match) ? { rule: match.rule, now } : { now });
       if (finished.signer) signer = finished.signer;
       if (finished.reason) return deny(finished.reason, signer);
     }
-    if (outcome.signedAt && outcome.signedAt.getTime() > now.getTime() + CLOCK_SKEW_MS) {
+    if (outcome.signedAt && outcome.signedAt.getTime() > nowMs + CLOCK_SKEW_MS) {
       return deny({ code: 'KEY_NOT_YET_VALID', message: `signature creation time ${outcome.signedAt.toISOString()} is in the future` }, signer);
     }
-    if (outcome.expiresAt && outcome.expiresAt.getTime() <= now.getTime()) {
+    if (outcome.expiresAt && outcome.expiresAt.getTime() <= nowMs) {
       return deny({ code: 'KEY_EXPIRED', message: `signature expired at ${outcome.expiresAt.toISOString()}` }, signer);
     }
     if (!isRuleMatch(match)) return deny(match, signer);
     const denial = this.policy.authorize(match, signer);
     if (denial) return deny(denial, signer);
-    return { ...base, verified: true, signer };
+    return { oid, objectFormat, method, verified: true, signer };
   }
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrustRuleConfig } from '../../src/config/trust.js';
+import { type ObjectFormat, computeObjectId, formatForHexLength } from '../../src/git/object-id.js';
 import { crc24, parseArmor } from '../../src/signatures/armor.js';
 import { Keyring } from '../../src/signatures/keyring.js';
 import type { VerifyObjectRequest } from '../../src/signatures/verify.js';
@@ -258,5 +259,42 @@ describe('SignatureVerifier with real gpg and git fixtures', () => {
     } finally {
       await repo256.cleanup();
     }
+  });
+});
+
+describe('object id and format of any raw object', () => {
+  // The reference: the object's id line anywhere in its header, hashed in the usual two steps.
+  const reference = (raw: Buffer, kind: 'commit' | 'tag'): { oid: string; objectFormat: ObjectFormat } => {
+    const end = raw.indexOf('\n\n');
+    const head = raw.subarray(0, end < 0 ? Math.min(raw.length, 4096) : end).toString('latin1');
+    const m = new RegExp(`^${kind === 'commit' ? 'tree' : 'object'} ([0-9a-f]+)$`, 'm').exec(head);
+    const objectFormat = (m && formatForHexLength((m[1] as string).length)) || 'sha1';
+    return { oid: computeObjectId(kind, raw, objectFormat), objectFormat };
+  };
+  const h40 = 'a'.repeat(40);
+  const h64 = '0123456789abcdef'.repeat(4);
+  const cases: Array<[string, 'commit' | 'tag', string]> = [
+    ['sha1 tree line', 'commit', `tree ${h40}\nauthor x\n\nmsg\n`],
+    ['sha256 tree line', 'commit', `tree ${h64}\nauthor x\n\nmsg\n`],
+    ['CRLF after the id', 'commit', `tree ${h64}\r\nauthor x\n\nmsg\n`],
+    ['upper-case id, a later valid line', 'commit', `tree ${h64.toUpperCase()}\ntree ${h64}\n\nmsg\n`],
+    ['id of another length', 'commit', `tree ${'b'.repeat(50)}\n\n`],
+    ['id line not first', 'commit', `parent ${h40}\ntree ${h64}\n\n`],
+    ['id line only after the header', 'commit', `author x\n\ntree ${h64}\n`],
+    ['no newline after the id', 'commit', `tree ${h64}`],
+    ['id line straight before the body', 'commit', `tree ${h64}\n\nbody`],
+    ['"tree" without a space', 'commit', `tree${h64}\n\n`],
+    ['empty', 'commit', ''],
+    ['long header without a blank line', 'commit', `x\n${'y'.repeat(5000)}\ntree ${h64}\n`],
+    ['larger than the scratch buffer', 'commit', `tree ${h64}\n\n${'z'.repeat(70_000)}`],
+    ['tag object line', 'tag', `object ${h64}\ntype commit\n\n`],
+    ['tag with a tree line only', 'tag', `tree ${h64}\n\n`],
+  ];
+  const verifier = new SignatureVerifier({ keyring: new Keyring(), trust: { keyrings: [], rules: [rule(['**'])] } });
+  it.each(cases)('%s', async (_name, kind, text) => {
+    const raw = Buffer.from(text, 'latin1');
+    const result = await verifier.verifyObject({ raw, kind });
+    expect(result.verified).toBe(false);
+    expect({ oid: result.oid, objectFormat: result.objectFormat }).toEqual(reference(raw, kind));
   });
 });
