@@ -77,8 +77,15 @@ export interface PolicyDenial {
 
 export type WeakAllowance = 'sha1' | 'dsa';
 
+/** Rule matches remembered per policy: repositories named this many times, each at most MEMO_KEY_MAX characters. */
+const MEMO_SIZE = 1024;
+const MEMO_KEY_MAX = 512;
+
 export class TrustPolicy {
   private readonly matchers: Array<(repo: string) => boolean>;
+  /** match() per repository string: a pure function of the string and these (fixed) rules. */
+  private readonly matched = new Map<string, RuleMatch | PolicyDenial>();
+  private unnamed: RuleMatch | PolicyDenial | undefined;
 
   constructor(private readonly rules: readonly TrustRuleConfig[]) {
     this.matchers = rules.map((r) => picomatch(r.repositories.map((g) => g.toLowerCase()), { nocase: true, dot: true }));
@@ -94,8 +101,20 @@ export class TrustPolicy {
     return new TrustPolicy(parsed.data);
   }
 
-  /** The first matching rule, or a denial (NO_TRUST_RULE, INVALID_REPOSITORY). */
+  /** The first matching rule, or a denial (NO_TRUST_RULE, INVALID_REPOSITORY). Callers must not modify the answer (it is shared). */
   match(repository?: string): RuleMatch | PolicyDenial {
+    if (repository === undefined || repository === '') return (this.unnamed ??= this.matchUncached(undefined));
+    if (repository.length > MEMO_KEY_MAX) return this.matchUncached(repository);
+    let answer = this.matched.get(repository);
+    if (answer === undefined) {
+      answer = this.matchUncached(repository);
+      if (this.matched.size >= MEMO_SIZE) this.matched.delete(this.matched.keys().next().value as string);
+      this.matched.set(repository, answer);
+    }
+    return answer;
+  }
+
+  private matchUncached(repository: string | undefined): RuleMatch | PolicyDenial {
     let normalised: string | undefined;
     if (repository !== undefined && repository !== '') {
       try {

@@ -94,6 +94,14 @@ describe('TrustPolicy', () => {
     expect(isRuleMatch(m) && lax.authorize(m, signer(FPR_A))).toBeUndefined();
   });
 
+  it('answers a repeated repository as it did the first time, past the remembered count and for long names too', () => {
+    const fresh = () => TrustPolicy.fromConfig({ rules: rules([{ repositories: ['github.com/acme/*'], openpgp: { anyTrustedKey: true } }]) });
+    const remembering = fresh();
+    const names = ['https://github.com/acme/x.git', 'github.com/other/y', 'not a repo', `github.com/acme/${'n'.repeat(600)}`, ...Array.from({ length: 1100 }, (_, i) => `github.com/${i % 2 ? 'acme' : 'other'}/r${i}`)];
+    for (const pass of [0, 1]) for (const name of pass ? [...names].reverse() : names) expect(remembering.match(name)).toEqual(fresh().match(name));
+    expect(remembering.match(undefined)).toEqual(fresh().match(undefined));
+  });
+
   it('denies with NO_TRUST_RULE or INVALID_REPOSITORY', () => {
     const narrow = TrustPolicy.fromConfig({ rules: rules([{ repositories: ['github.com/acme/*'], openpgp: { anyTrustedKey: true } }]) });
     expect(narrow.match('https://github.com/other/x')).toMatchObject({ code: 'NO_TRUST_RULE' });
