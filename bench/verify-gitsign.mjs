@@ -11,12 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { GitsignVerifier, TrustedRootStore } from '../dist/signatures/gitsign/index.js';
 import { Keyring } from '../dist/signatures/keyring.js';
 import { SignatureVerifier } from '../dist/signatures/verify.js';
+import { fmt } from './verify-timing.mjs';
 
 const corpus = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'corpus', 'sigstore');
-
-function fmt(ms) {
-  return ms >= 1 ? `${ms.toFixed(2)} ms` : `${(ms * 1000).toFixed(1)} µs`;
-}
 
 export async function run({ quick }) {
   const manifest = path.join(corpus, 'commits', 'manifest.json');

@@ -2,7 +2,6 @@
 // ed25519 key made by ssh-keygen, verified by syncgate's SignatureVerifier (SSH method; cold cache,
 // then cached) and by `ssh-keygen -Y verify` (what git runs) on the same signatures and payloads,
 // in the same run.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,16 +10,9 @@ import { extractSignature, parseGitObject } from '../dist/git/object.js';
 import { Keyring } from '../dist/signatures/keyring.js';
 import { loadSshVerifier } from '../dist/signatures/ssh/index.js';
 import { SignatureVerifier } from '../dist/signatures/verify.js';
+import { fmt, sh, timeCommits } from './verify-timing.mjs';
 
 const EMAIL = 'bench@example.invalid';
-
-function sh(cmd, args, opts = {}) {
-  return execFileSync(cmd, args, { encoding: 'buffer', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'], ...opts });
-}
-
-function fmt(ms) {
-  return ms >= 1 ? `${ms.toFixed(2)} ms` : `${(ms * 1000).toFixed(1)} µs`;
-}
 
 function makeCommits(dir, count) {
   const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', HOME: dir };
@@ -67,22 +59,9 @@ export async function run({ quick }) {
     };
     const verifier = new SignatureVerifier({ keyring: new Keyring(), trust, methods: [await loadSshVerifier(trust)], cacheSize: count * 2 });
 
-    let start = performance.now();
-    for (const raw of raws) {
-      const r = await verifier.verifyObject({ raw, kind: 'commit' });
-      if (!r.verified) throw new Error(`bench commit not verified: ${r.reason?.code} ${r.reason?.message}`);
-    }
-    const cold = (performance.now() - start) / count;
+    const { cold, cached } = await timeCommits(verifier, raws);
 
-    const passes = [];
-    for (let p = 0; p < 5; p++) {
-      start = performance.now();
-      for (const raw of raws) await verifier.verifyObject({ raw, kind: 'commit' });
-      passes.push((performance.now() - start) / count);
-    }
-    const cached = passes.sort((a, b) => a - b)[2];
-
-    start = performance.now();
+    const start = performance.now();
     for (const { sig, payload } of pairs) {
       const out = sh('ssh-keygen', ['-Y', 'verify', '-n', 'git', '-f', allowedSigners, '-I', EMAIL, '-s', sig], { input: payload, stdio: ['pipe', 'pipe', 'ignore'] }).toString();
       if (!out.startsWith('Good')) throw new Error(`ssh-keygen did not verify ${sig}: ${out}`);

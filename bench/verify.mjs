@@ -1,7 +1,6 @@
 // Commit verification: N signed commits made at bench time with real gpg and git, verified by
 // syncgate's SignatureVerifier (cold cache, then cached) and by a `git verify-commit` loop over
 // the same commits, in one run. SSH signatures (against ssh-keygen -Y verify): verify-ssh.mjs; gitsign: verify-gitsign.mjs.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,10 +9,7 @@ import { loadKeyring } from '../dist/signatures/keyring.js';
 import { SignatureVerifier } from '../dist/signatures/verify.js';
 import { run as runSsh } from './verify-ssh.mjs';
 import { run as runGitsign } from './verify-gitsign.mjs';
-
-function sh(cmd, args, opts = {}) {
-  return execFileSync(cmd, args, { encoding: 'buffer', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'], ...opts });
-}
+import { fmt, sh, timeCommits } from './verify-timing.mjs';
 
 function makeCommits(dir, algo, count) {
   const env = { ...process.env, GNUPGHOME: path.join(dir, 'gnupg'), GIT_CONFIG_NOSYSTEM: '1', HOME: dir };
@@ -36,10 +32,6 @@ function makeCommits(dir, algo, count) {
   return { env, repo, keyFile, shas, raws };
 }
 
-function fmt(ms) {
-  return ms >= 1 ? `${ms.toFixed(2)} ms` : `${(ms * 1000).toFixed(1)} µs`;
-}
-
 export async function run({ quick }) {
   const count = quick ? 50 : 1000;
   for (const algo of ['ed25519', 'rsa4096']) {
@@ -52,23 +44,9 @@ export async function run({ quick }) {
       const trust = { keyrings: [keyFile], rules: [{ repositories: ['**'], openpgp: { fingerprints: [], anyTrustedKey: true, allowSha1: [], allowDsa: [] } }] };
       const verifier = new SignatureVerifier({ keyring, trust, cacheSize: count * 2 });
 
-      let start = performance.now();
-      for (const raw of raws) {
-        const r = await verifier.verifyObject({ raw, kind: 'commit' });
-        if (!r.verified) throw new Error(`bench commit not verified: ${r.reason?.code} ${r.reason?.message}`);
-      }
-      const cold = (performance.now() - start) / count;
+      const { cold, cached } = await timeCommits(verifier, raws);
 
-      // Cached re-verification: the median of 5 passes over the same commits.
-      const passes = [];
-      for (let p = 0; p < 5; p++) {
-        start = performance.now();
-        for (const raw of raws) await verifier.verifyObject({ raw, kind: 'commit' });
-        passes.push((performance.now() - start) / count);
-      }
-      const cached = passes.sort((a, b) => a - b)[2];
-
-      start = performance.now();
+      const start = performance.now();
       for (const sha of shas) sh('git', ['-C', repo, 'verify-commit', sha], { env, stdio: 'ignore' });
       const git = (performance.now() - start) / count;
 
