@@ -65,13 +65,18 @@ export function decodeEnvelope(encoded: string, target: SealTarget): Envelope {
     throw fail(SealErrorCode.UnsupportedVersion, target, `envelope version ${bytes[0]} is not supported (this build reads version ${ENVELOPE_VERSION})`);
   }
   if (bytes.length < MIN_ENVELOPE_BYTES) throw fail(SealErrorCode.Truncated, target, `sealed value is truncated (${bytes.length} bytes, at least ${MIN_ENVELOPE_BYTES} needed)`);
-  // Views into the decoded bytes (ciphertext and public values only; nothing here needs zeroing).
-  let at = 1;
-  const take = (n: number): Uint8Array => bytes.subarray(at, (at += n));
+  // Plain Uint8Array views into the decoded bytes, not copies (ciphertext and public values only;
+  // nothing here needs zeroing). Plain, not Buffer, so tweetnacl sees one array type.
+  let at = bytes.byteOffset + 1;
+  const take = (n: number): Uint8Array => {
+    const view = new Uint8Array(bytes.buffer, at, n);
+    at += n;
+    return view;
+  };
   const keyId = take(KEY_ID_BYTES);
   const ephemeralPublicKey = take(X25519_KEY_BYTES);
   const nonce = take(BOX_NONCE_BYTES);
-  const box = bytes.subarray(at);
+  const box = take(bytes.byteOffset + bytes.length - at);
   return { version: ENVELOPE_VERSION, keyId, ephemeralPublicKey, nonce, box };
 }
 
