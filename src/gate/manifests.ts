@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import yaml from 'js-yaml';
 import { InputError } from '../errors.js';
+import { EscapedYaml } from './escaped-yaml.js';
 import type { CachedDocument, ManifestCache } from './manifest-cache.js';
 
 export interface ManifestLimits {
@@ -141,31 +142,44 @@ function checkLimits(count: number, limits: ManifestLimits): void {
   }
 }
 
+/** One document of a request as the cache sees it: its key, its size, and its text on demand. */
+interface Chunk {
+  key: string;
+  bytes: number;
+  text: () => string;
+}
+
+/** Keys of decoded text and of JSON-escaped bytes are kept apart: the same bytes mean different documents. */
+function textChunks(text: string): Chunk[] | undefined {
+  return splitYamlDocuments(text)?.map((c) => ({ key: `y${hash('sha256', c, 'base64')}`, bytes: c.length, text: () => c }));
+}
+
+function escapedChunks(yaml: EscapedYaml): Chunk[] | undefined {
+  return yaml.split()?.map(([from, to]) => ({ key: `j${hash('sha256', yaml.buffer.subarray(from, to), 'base64')}`, bytes: to - from, text: () => yaml.decodeRange(from, to) }));
+}
+
 /**
  * A YAML stream through the document cache: each document is looked up by the SHA-256 of its
- * text and parsed and checked only when not found. Undefined when the stream cannot be split or
- * a document does not parse alone as one document; the caller then parses the stream whole,
- * which also gives any error its line and document.
+ * text (or of its JSON-escaped bytes) and decoded, parsed and checked only when not found.
+ * Undefined when a document does not parse alone as one document; the caller then parses the
+ * stream whole, which also gives any error its line and document.
  */
-function parseCached(text: string, limits: ManifestLimits, cache: ManifestCache): Manifest[] | undefined {
-  const chunks = splitYamlDocuments(text);
-  if (!chunks) return undefined;
-  const found: Array<{ doc: CachedDocument; digest: string; bytes: number; fresh: boolean }> = [];
+function parseCached(chunks: Chunk[], limits: ManifestLimits, cache: ManifestCache): Manifest[] | undefined {
+  const found: Array<{ doc: CachedDocument; chunk: Chunk; fresh: boolean }> = [];
   for (const chunk of chunks) {
-    const digest = hash('sha256', chunk, 'base64');
-    const doc = cache.get(digest);
+    const doc = cache.get(chunk.key);
     if (doc) {
-      found.push({ doc, digest, bytes: chunk.length, fresh: false });
+      found.push({ doc, chunk, fresh: false });
       continue;
     }
     let parsed: unknown[];
     try {
-      parsed = yaml.loadAll(chunk, undefined, { schema: yaml.CORE_SCHEMA }).filter((d) => d !== null && d !== undefined);
+      parsed = yaml.loadAll(chunk.text(), undefined, { schema: yaml.CORE_SCHEMA }).filter((d) => d !== null && d !== undefined);
     } catch {
       return undefined;
     }
     if (parsed.length > 1) return undefined;
-    found.push({ doc: { object: (parsed[0] ?? null) as Record<string, unknown> | null, nodes: 0 }, digest, bytes: chunk.length, fresh: true });
+    found.push({ doc: { object: (parsed[0] ?? null) as Record<string, unknown> | null, nodes: 0 }, chunk, fresh: true });
   }
   const present = found.filter((f) => f.doc.object !== null);
   checkLimits(present.length, limits);
@@ -188,17 +202,34 @@ function parseCached(text: string, limits: ManifestLimits, cache: ManifestCache)
     return { index, object: f.doc.object as Record<string, unknown> };
   });
   // Only a request that passed every check adds its documents: a bad one leaves the cache as it was.
-  for (const f of found) if (f.fresh) cache.set(f.digest, f.doc, f.bytes);
+  for (const f of found) if (f.fresh) cache.set(f.chunk.key, f.doc, f.chunk.bytes);
   return manifests;
 }
 
+function decodeEscaped(input: EscapedYaml): string {
+  try {
+    return input.decode();
+  } catch {
+    throw new InputError('REQUEST_NOT_JSON', 'the request body is not valid JSON: manifests is not a valid JSON string', { path: 'manifests' });
+  }
+}
+
 /**
- * Parses the request's `manifests` field: a multi-document YAML (or JSON) string, or a JSON array.
- * With a cache, objects of YAML documents seen before are shared between requests and frozen.
+ * Parses the request's `manifests` field: a multi-document YAML (or JSON) string (decoded, or
+ * still JSON-escaped as it arrived), or a JSON array. With a cache, objects of YAML documents
+ * seen before are shared between requests and frozen.
  */
 export function parseManifests(input: unknown, limits: ManifestLimits, cache?: ManifestCache): Manifest[] {
-  if (typeof input === 'string' && cache && cache.maxBytes > 0) {
-    const manifests = parseCached(input, limits, cache);
+  const caching = cache !== undefined && cache.maxBytes > 0;
+  if (input instanceof EscapedYaml) {
+    const chunks = caching ? escapedChunks(input) : undefined;
+    const manifests = chunks && parseCached(chunks, limits, cache!);
+    if (manifests) return manifests;
+    input = decodeEscaped(input);
+  }
+  if (typeof input === 'string' && caching) {
+    const chunks = textChunks(input);
+    const manifests = chunks && parseCached(chunks, limits, cache!);
     if (manifests) return manifests;
   }
   let docs: unknown[];

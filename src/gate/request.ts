@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InputError } from '../errors.js';
+import { EscapedYaml } from './escaped-yaml.js';
 
 const hexRevision = z
   .string()
@@ -25,8 +26,11 @@ export const gateRequestSchema = z
     tagName: z.string().min(1).optional(),
     /** Which signatures must verify: the commit (head), the tag, or both (Flux's HEAD / Tag / TagAndHEAD). */
     verify: z.enum(['head', 'tag', 'tagAndHead']).default('head'),
-    /** Rendered manifests: a multi-document YAML (or JSON) string, or a JSON array of objects. */
-    manifests: z.union([z.string(), z.array(z.unknown())]),
+    /**
+     * Rendered manifests: a multi-document YAML (or JSON) string, or a JSON array of objects. The
+     * HTTP layer may hand over the string still JSON-escaped, as it arrived (EscapedYaml).
+     */
+    manifests: z.union([z.string(), z.array(z.unknown()), z.instanceof(EscapedYaml)]),
     repository: z.string().min(1).max(2048).optional(),
     application: z
       .object({

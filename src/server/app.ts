@@ -7,6 +7,7 @@ import { rejectRequest, runGate } from '../gate/pipeline.js';
 import type { Caller, GateDependencies } from '../gate/types.js';
 import type { Logger } from '../log.js';
 import { authenticateBearer, type NamedToken } from './auth.js';
+import { parseGateBody } from './json-body.js';
 import type { GateMetrics } from './metrics.js';
 import { createHealthRouter } from './routes/health.js';
 import { createSealingKeyRouter } from './routes/sealing-key.js';
@@ -98,17 +99,25 @@ export function createApp(options: AppOptions): express.Express {
       }
       next();
     },
-    express.json({
-      limit: options.bodyLimitBytes,
-      strict: true,
-      verify: (req, _res, buf) => {
-        (req as Request & { bodyDigest?: string }).bodyDigest = `sha256:${createHash('sha256').update(buf).digest('hex')}`;
-      },
-    }),
+    (req, _res, next) => {
+      // JSON is UTF-8 (RFC 8259 §8.1); a body declared in another charset cannot be read as sent.
+      const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase();
+      if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') next(Object.assign(new Error('unsupported charset'), { type: 'charset.unsupported', status: 415 }));
+      else next();
+    },
+    express.raw({ type: () => true, limit: options.bodyLimitBytes }),
     async (req, res) => {
-      const decision = await runGate(req.body, res.locals.caller as Caller, gate, {
-        requestDigest: (req as Request & { bodyDigest?: string }).bodyDigest,
-      });
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const requestDigest = `sha256:${createHash('sha256').update(raw).digest('hex')}`;
+      let body: unknown;
+      try {
+        body = parseGateBody(raw);
+      } catch (err) {
+        const decision = await rejectRequest(err as InputError, res.locals.caller as Caller, gate);
+        sendDecision(res, decision, 400);
+        return;
+      }
+      const decision = await runGate(body, res.locals.caller as Caller, gate, { requestDigest });
       sendDecision(res, decision);
     },
   );

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
+import { EscapedYaml } from '../../src/gate/escaped-yaml.js';
 import { ManifestCache } from '../../src/gate/manifest-cache.js';
 import { parseManifests, splitYamlDocuments } from '../../src/gate/manifests.js';
 
@@ -16,11 +17,20 @@ function outcome(fn: () => unknown): unknown {
   }
 }
 
-/** Parsed through a cache (twice: a miss, then a hit) must equal parsed without one. */
+/** `text` as the request body carries it: still JSON-escaped inside a string literal. */
+function escaped(text: string): EscapedYaml {
+  const body = Buffer.from(JSON.stringify({ manifests: text }));
+  return new EscapedYaml(body, '{"manifests":"'.length, body.length - 2);
+}
+
+/** Parsed through a cache (twice: a miss, then a hit), as text or still escaped, must equal parsed without one. */
 function expectSameAsUncached(text: string, cache = new ManifestCache(1 << 20)): void {
   const plain = outcome(() => parseManifests(text, limits));
   expect(outcome(() => parseManifests(text, limits, cache))).toEqual(plain);
   expect(outcome(() => parseManifests(text, limits, cache))).toEqual(plain);
+  expect(outcome(() => parseManifests(escaped(text), limits, cache))).toEqual(plain);
+  expect(outcome(() => parseManifests(escaped(text), limits, cache))).toEqual(plain);
+  expect(outcome(() => parseManifests(escaped(text), limits))).toEqual(plain);
 }
 
 const streams: Record<string, string> = {
@@ -44,6 +54,10 @@ const streams: Record<string, string> = {
   'too deep': `apiVersion: v1\nkind: A\nx: ${'['.repeat(40)}${']'.repeat(40)}\n`,
   'an empty stream': '',
   'comments only': '# nothing\n---\n# still nothing\n',
+  'kept trailing newlines before a marker': 'apiVersion: v1\nkind: A\ndata:\n  k: |+\n    text\n\n---\napiVersion: v1\nkind: B\n',
+  'backslashes and quotes': 'apiVersion: v1\nkind: A\ndata: {k: "a\\\\n---\\" \\\\"}\n---\napiVersion: v1\nkind: B\n',
+  'a control character only \\u can escape': 'apiVersion: v1\nkind: A\ndata: {k: "\u0001"}\n---\napiVersion: v1\nkind: B\n',
+  'non-ASCII text': 'apiVersion: v1\nkind: A\nmetadata: {name: café}\ndata: {k: 日本語}\n---\napiVersion: v1\nkind: B\n',
 };
 
 describe('splitYamlDocuments', () => {
