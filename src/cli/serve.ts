@@ -1,7 +1,11 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../log.js';
+import { compactHeap } from '../server/heap.js';
 import { startGate } from '../server/start.js';
+
+/** After ready, the startup memory is handed back once the first probes are answered (heap.ts). */
+const COMPACT_AFTER_READY_MS = 200;
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -37,7 +41,13 @@ export function registerServe(program: Command): void {
       }
       logger.info({ url: gate.url, config: loaded.source, auditLog: loaded.config.audit.path }, 'syncgate listening');
       gate.ready.then(
-        () => logger.info('syncgate ready'),
+        () => {
+          logger.info('syncgate ready');
+          setTimeout(() => {
+            const started = performance.now();
+            if (compactHeap()) logger.debug({ ms: Math.round(performance.now() - started), rss: process.memoryUsage.rss() }, 'startup memory released');
+          }, COMPACT_AFTER_READY_MS).unref();
+        },
         () => {},
       );
 

@@ -28,6 +28,24 @@ describe('syncgate serve', () => {
     }
   });
 
+  it('hands the startup memory back once ready, and decides as before afterwards', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'syncgate-compact-'));
+    const { child, url, stderr } = await startServe(['--listen', '127.0.0.1:0', '--audit-log', path.join(dir, 'audit.jsonl'), '--log-level', 'debug']);
+    try {
+      await waitReady(url);
+      const until = Date.now() + 10_000;
+      while (!stderr().includes('startup memory released') && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      const line = stderr().split('\n').find((l) => l.includes('startup memory released'));
+      expect(JSON.parse(line ?? '{}')).toMatchObject({ level: 20, ms: expect.any(Number), rss: expect.any(Number) });
+      const body = await readFile(path.join(REPO_ROOT, 'examples', 'allowed-request.json'), 'utf8');
+      const res = await fetch(`${url}/v1/gate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(res.status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+  });
+
   it('finishes an in-flight decision on SIGTERM, then exits 0 and records the stop', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'syncgate-sigterm-'));
     const audit = path.join(dir, 'audit.jsonl');
