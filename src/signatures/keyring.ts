@@ -4,14 +4,15 @@
  * fingerprints and key ids of the primary key and of every subkey.
  */
 import { readFile } from 'node:fs/promises';
-import * as openpgp from 'openpgp';
+import type * as pgp from 'openpgp';
 import { ConfigError } from '../errors.js';
+import { openpgp } from './openpgp-lib.js';
 
 /** One key packet (primary or subkey) of a trusted key. */
 export interface KeyringEntry {
-  key: openpgp.PublicKey;
+  key: pgp.PublicKey;
   /** The primary key packet or the subkey packet that matched. */
-  keyPacket: openpgp.PublicKeyPacket | openpgp.PublicSubkeyPacket;
+  keyPacket: pgp.PublicKeyPacket | pgp.PublicSubkeyPacket;
   /** Upper-case hex fingerprint of `keyPacket`. */
   fingerprint: string;
   primaryFingerprint: string;
@@ -32,7 +33,7 @@ export function splitKeyBlocks(text: string): string[] {
 export class Keyring {
   private readonly byFingerprint = new Map<string, KeyringEntry>();
   private readonly byKeyId = new Map<string, KeyringEntry[]>();
-  private readonly keyList: openpgp.PublicKey[] = [];
+  private readonly keyList: pgp.PublicKey[] = [];
 
   /** Reads key files (armored, possibly several blocks, or binary). Throws ConfigError naming the file. */
   static async fromFiles(paths: readonly string[]): Promise<Keyring> {
@@ -62,7 +63,7 @@ export class Keyring {
       throw new ConfigError('KEYRING_INVALID', `key file ${source} contains private key material; only public keys belong in trust material`, { file: source });
     }
     const blocks = splitKeyBlocks(text);
-    const keys: openpgp.PublicKey[] = [];
+    const keys: pgp.PublicKey[] = [];
     try {
       if (blocks.length > 0) {
         for (const armoredKeys of blocks) keys.push(...(await openpgp.readKeys({ armoredKeys })));
@@ -81,15 +82,15 @@ export class Keyring {
     for (const key of keys) this.addKey(key, source);
   }
 
-  private addKey(key: openpgp.PublicKey, source: string): void {
+  private addKey(key: pgp.PublicKey, source: string): void {
     const primaryFingerprint = key.getFingerprint().toUpperCase();
     if (this.byFingerprint.has(primaryFingerprint)) {
       throw new ConfigError('KEYRING_DUPLICATE_KEY', `key ${primaryFingerprint} is loaded twice (again from ${source}); merge the copies into one file`, { file: source });
     }
     this.keyList.push(key);
-    const packets: Array<{ packet: openpgp.PublicKeyPacket | openpgp.PublicSubkeyPacket; isSubkey: boolean }> = [
-      { packet: key.keyPacket as openpgp.PublicKeyPacket, isSubkey: false },
-      ...key.subkeys.map((s) => ({ packet: s.keyPacket as openpgp.PublicSubkeyPacket, isSubkey: true })),
+    const packets: Array<{ packet: pgp.PublicKeyPacket | pgp.PublicSubkeyPacket; isSubkey: boolean }> = [
+      { packet: key.keyPacket as pgp.PublicKeyPacket, isSubkey: false },
+      ...key.subkeys.map((s) => ({ packet: s.keyPacket as pgp.PublicSubkeyPacket, isSubkey: true })),
     ];
     for (const { packet, isSubkey } of packets) {
       const entry: KeyringEntry = {
@@ -108,7 +109,7 @@ export class Keyring {
     }
   }
 
-  get keys(): readonly openpgp.PublicKey[] {
+  get keys(): readonly pgp.PublicKey[] {
     return this.keyList;
   }
 

@@ -9,16 +9,17 @@
  *  - weak hashes / key algorithms are reported as facts, judged later per trust rule.
  */
 import { createHash } from 'node:crypto';
-import * as openpgp from 'openpgp';
+import type * as pgp from 'openpgp';
 import { SignatureError } from '../errors.js';
 import type { KeyringEntry, Keyring } from './keyring.js';
 import type { CryptoOutcome, MethodInput, MethodVerifier, Reason, WeakFact } from './method.js';
+import { openpgp } from './openpgp-lib.js';
 import type { ParsedSignaturePacket } from './openpgp-packets.js';
 import { HASH_ALGORITHMS, PUBLIC_KEY_ALGORITHMS, parseDetachedSignature } from './openpgp-packets.js';
 import type { SignerEvidence } from './types.js';
 
 /** Algorithm checks are ours (WEAK_HASH / WEAK_ALGORITHM), so openpgp.js must not pre-empt them. */
-const VERIFY_CONFIG: openpgp.Config = {
+const VERIFY_CONFIG: pgp.Config = {
   ...openpgp.config,
   rejectMessageHashAlgorithms: new Set(),
   rejectPublicKeyAlgorithms: new Set(),
@@ -139,11 +140,11 @@ export class OpenPgpVerifier implements MethodVerifier {
       return { ...base, ...times, early: reason('UNKNOWN_KEY', `no trusted key with ${who}`) };
     }
 
-    let packet: openpgp.SignaturePacket;
+    let packet: pgp.SignaturePacket;
     try {
       const parsed = await openpgp.readSignature({ binarySignature: armor.data, config: VERIFY_CONFIG });
       if (parsed.packets.length !== 1) throw new Error('not exactly one signature packet');
-      packet = parsed.packets[0] as openpgp.SignaturePacket;
+      packet = parsed.packets[0] as pgp.SignaturePacket;
     } catch (err) {
       return { ...base, ...times, early: reason('MALFORMED_SIGNATURE', `signature packet rejected by openpgp.js: ${(err as Error).message}`) };
     }
@@ -152,7 +153,7 @@ export class OpenPgpVerifier implements MethodVerifier {
 
     // setBytes is public in openpgp.js but typed private in its .d.ts.
     const literal = new openpgp.LiteralDataPacket();
-    (literal as unknown as { setBytes(bytes: Uint8Array, format: openpgp.enums.literal): void }).setBytes(
+    (literal as unknown as { setBytes(bytes: Uint8Array, format: pgp.enums.literal): void }).setBytes(
       new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength),
       openpgp.enums.literal.binary,
     );
