@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from 'commander';
+import type { Command } from 'commander';
 import { SyncgateError } from '../errors.js';
 import { EXIT_USAGE } from './exit-codes.js';
 
@@ -22,26 +22,47 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   argocd: async () => (await import('./argocd.js')).registerArgocd,
 };
 
-const program = new Command('syncgate')
-  .description('security gate for GitOps: commit signatures, policies, sealed secrets, audit')
-  .version('0.1.0')
-  .exitOverride()
-  .showHelpAfterError();
+function reportFailure(err: unknown): void {
+  if (err instanceof SyncgateError) process.stderr.write(`syncgate: ${err.code}: ${err.message}\n`);
+  else process.stderr.write(`syncgate: ${(err as Error).message ?? String(err)}\n`);
+  process.exitCode = EXIT_USAGE;
+}
 
-const named = process.argv.slice(2).find((a) => !a.startsWith('-'));
-const wanted = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
-for (const register of await Promise.all(wanted.map((name) => COMMANDS[name]!()))) register(program);
+/**
+ * `syncgate serve --flag value ...` (a container's command) starts without commander: the gate is
+ * a long-running process and commander (with node:child_process) is ~1 MiB of it for the life of
+ * the process. parseServeArgs takes only what commander would parse the same way; anything else
+ * (help, an unknown flag, ...) goes through commander below.
+ */
+async function runServeDirectly(args: string[]): Promise<boolean> {
+  if (args[0] !== 'serve') return false;
+  const { parseServeArgs, runServe } = await import('./serve.js');
+  const opts = parseServeArgs(args.slice(1));
+  if (!opts) return false;
+  try {
+    await runServe(opts);
+  } catch (err) {
+    reportFailure(err);
+  }
+  return true;
+}
 
-try {
-  await program.parseAsync(process.argv);
-} catch (err) {
-  if (err instanceof CommanderError) {
-    process.exitCode = err.exitCode === 0 ? 0 : EXIT_USAGE;
-  } else if (err instanceof SyncgateError) {
-    process.stderr.write(`syncgate: ${err.code}: ${err.message}\n`);
-    process.exitCode = EXIT_USAGE;
-  } else {
-    process.stderr.write(`syncgate: ${(err as Error).message ?? String(err)}\n`);
-    process.exitCode = EXIT_USAGE;
+if (!(await runServeDirectly(process.argv.slice(2)))) {
+  const { Command: CommandClass, CommanderError } = await import('commander');
+  const program = new CommandClass('syncgate')
+    .description('security gate for GitOps: commit signatures, policies, sealed secrets, audit')
+    .version('0.1.0')
+    .exitOverride()
+    .showHelpAfterError();
+
+  const named = process.argv.slice(2).find((a) => !a.startsWith('-'));
+  const wanted = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
+  for (const register of await Promise.all(wanted.map((name) => COMMANDS[name]!()))) register(program);
+
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) process.exitCode = err.exitCode === 0 ? 0 : EXIT_USAGE;
+    else reportFailure(err);
   }
 }

@@ -4,6 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseServeArgs } from '../../src/cli/serve.js';
 import { REPO_ROOT, runCli, startServe, waitReady } from './run-cli.js';
 
 describe('syncgate serve', () => {
@@ -83,5 +84,33 @@ describe('syncgate serve', () => {
     expect(code).toBe(2);
     expect(stderr).toContain('CONFIG_INVALID');
     expect(stderr).toContain('listen');
+  });
+});
+
+describe('syncgate serve: arguments', () => {
+  it('plain --flag value pairs of its own are parsed without commander, as commander would', () => {
+    expect(parseServeArgs([])).toEqual({});
+    expect(parseServeArgs(['--config', 'c.yaml', '--listen', '0.0.0.0:8480', '--keyring', 'a.asc', '--keyring', 'b.asc', '--audit-log', 'a.jsonl', '--log-level', 'debug'])).toEqual({
+      config: 'c.yaml',
+      listen: '0.0.0.0:8480',
+      keyring: ['a.asc', 'b.asc'],
+      auditLog: 'a.jsonl',
+      logLevel: 'debug',
+    });
+  });
+
+  it('anything else is left to commander: help, --flag=value, unknown or repeated flags, missing or dash values, positionals', () => {
+    for (const args of [['--help'], ['-h'], ['--config=c.yaml'], ['--verbose', 'x'], ['--config'], ['--config', '-'], ['--config', 'a', '--config', 'b'], ['extra'], ['--listen', '1.2.3.4:1', 'extra']]) {
+      expect(parseServeArgs(args), args.join(' ')).toBeUndefined();
+    }
+  });
+
+  it('through commander: serve --help prints the options and exits 0; an unknown option exits 2', async () => {
+    const help = await runCli(['serve', '--help']);
+    expect(help.code).toBe(0);
+    for (const flag of ['--config <file>', '--listen <host:port>', '--keyring <file>', '--audit-log <file>', '--log-level <level>']) expect(help.stdout).toContain(flag);
+    const bad = await runCli(['serve', '--bogus', 'x']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("unknown option '--bogus'");
   });
 });
