@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 import type { Command } from 'commander';
 import { SyncgateError } from '../errors.js';
+import { pauseOptimizingCompilers } from '../server/optimizer-pause.js';
 import { EXIT_USAGE } from './exit-codes.js';
+
+// The gate's start is run-once code: V8's optimizing compilers wait until it is ready (optimizer-pause.ts).
+if (process.argv[2] === 'serve') pauseOptimizingCompilers();
 
 type Register = (program: Command) => void;
 

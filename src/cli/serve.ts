@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../log.js';
 import { compactHeap } from '../server/heap.js';
+import { resumeOptimizingCompilers } from '../server/optimizer-pause.js';
 import { startGate } from '../server/start.js';
 
 /** After ready, the startup memory is handed back once the first probes are answered (heap.ts). */
@@ -81,12 +82,13 @@ export async function runServe(opts: ServeOptions): Promise<void> {
   gate.ready.then(
     () => {
       logger.info('syncgate ready');
+      resumeOptimizingCompilers();
       setTimeout(() => {
         const started = performance.now();
         if (compactHeap()) logger.debug({ ms: Math.round(performance.now() - started), rss: process.memoryUsage.rss() }, 'startup memory released');
       }, COMPACT_AFTER_READY_MS).unref();
     },
-    () => {},
+    () => resumeOptimizingCompilers(),
   );
 
   let stopping = false;
