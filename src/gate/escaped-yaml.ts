@@ -34,24 +34,26 @@ export class EscapedYaml {
   /**
    * The documents as [start, end) ranges of the buffer, split where the decoded stream has a line
    * that is `---` followed by nothing but blanks or a comment (as splitYamlDocuments does on
-   * text). Undefined when the stream uses anything this cannot judge without decoding: `\u`
-   * escapes, directives, `...` end markers, or content on a `---` line.
+   * text). Undefined when a `---` line has content after it. What a document may not hold
+   * (directives, `...`, a second document) is judged when it is decoded (see parseManifests).
    */
   split(): Array<[number, number]> | undefined {
     const b = this.buffer;
-    const has = (s: string) => b.subarray(this.start, this.end).includes(s);
-    if (has('\\u') || has('\\n%') || has('\\n...')) return undefined;
-    const head = b.toString('latin1', this.start, Math.min(this.end, this.start + 3));
-    if (head.startsWith('%') || head.startsWith('...')) return undefined;
-
     const docs: Array<[number, number]> = [];
     let docStart = this.start;
     // `at` is where a line starting with `---` begins (its first dash)
-    let at = head === '---' ? this.start : this.nextMarker(this.start);
+    let at = b.toString('latin1', this.start, Math.min(this.end, this.start + 3)) === '---' ? this.start : this.nextMarker(this.start);
     while (at >= 0) {
-      const eol = this.nextNewline(at + 3);
-      const lineEnd = eol < 0 ? this.end : eol;
-      const rest = this.decodeRange(at + 3, lineEnd);
+      let eol: number;
+      let rest: string;
+      if (b[at + 3] === BACKSLASH && b[at + 4] === NEWLINE_ESCAPE[1] && at + 5 <= this.end) {
+        // the usual `---` line: nothing after it
+        eol = at + 3;
+        rest = '';
+      } else {
+        eol = this.nextNewline(at + 3);
+        rest = this.decodeRange(at + 3, eol < 0 ? this.end : eol);
+      }
       if (rest === '' || /^[ \t\r]/.test(rest)) {
         const trimmed = rest.trim();
         if (trimmed !== '' && !trimmed.startsWith('#')) return undefined;

@@ -103,12 +103,11 @@ function checkManifest(doc: unknown, index: number): Record<string, unknown> {
 
 /**
  * The documents of a YAML stream, split the way Kubernetes' YAML reader splits them: at lines
- * that are `---` followed by nothing but blanks or a comment. Undefined when the stream uses
- * anything that splitting by lines could get wrong (directives, `...` end markers, content on a
- * `---` line): such a stream is parsed whole.
+ * that are `---` followed by nothing but blanks or a comment. Undefined when a `---` line has
+ * content after it: such a stream is parsed whole. What a document may not hold (directives,
+ * `...`, a second document) is judged when it is parsed (see parseCached).
  */
 export function splitYamlDocuments(text: string): string[] | undefined {
-  if (text.startsWith('%') || text.startsWith('...') || text.includes('\n%') || text.includes('\n...')) return undefined;
   const docs: string[] = [];
   let start = 0;
   let at = text.startsWith('---') ? 0 : lineStartingWith(text, '---', 0);
@@ -128,6 +127,14 @@ export function splitYamlDocuments(text: string): string[] | undefined {
   }
   docs.push(text.slice(start));
   return docs;
+}
+
+/**
+ * Whether a document split out of a stream may be parsed alone: a directive (`%`) or an end
+ * marker (`...`) line would tie it to its neighbours, so a stream with one is parsed whole.
+ */
+function standsAlone(doc: string): boolean {
+  return !(doc.startsWith('%') || doc.startsWith('...') || doc.includes('\n%') || doc.includes('\n...'));
 }
 
 /** Index of the first line at or after `from` (a newline's index) that starts with `prefix`, or -1. */
@@ -174,7 +181,9 @@ function parseCached(chunks: Chunk[], limits: ManifestLimits, cache: ManifestCac
     }
     let parsed: unknown[];
     try {
-      parsed = yaml.loadAll(chunk.text(), undefined, { schema: yaml.CORE_SCHEMA }).filter((d) => d !== null && d !== undefined);
+      const text = chunk.text();
+      if (!standsAlone(text)) return undefined;
+      parsed = yaml.loadAll(text, undefined, { schema: yaml.CORE_SCHEMA }).filter((d) => d !== null && d !== undefined);
     } catch {
       return undefined;
     }
