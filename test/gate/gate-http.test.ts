@@ -56,6 +56,15 @@ describe('POST /v1/gate with signed objects made by real git and gpg', () => {
     expect(record.signer).toMatchObject({ fingerprint: alice.fingerprint });
   });
 
+  it('reads a body declared as UTF-8 in any spelling, and refuses another charset as unreadable', async () => {
+    const body = { ...signed, repository: 'https://github.com/acme/payments.git', manifests: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: café, namespace: app}\n' };
+    const utf8 = await gate.post(body, { 'content-type': 'application/json; Charset="UTF-8"' });
+    expect(utf8.status).toBe(200);
+    const utf16 = await gate.post(body, { 'content-type': 'application/json; charset=utf-16le' });
+    expect(utf16.status).toBe(400);
+    expect(utf16.json.reasons).toEqual([expect.objectContaining({ code: 'REQUEST_UNREADABLE' })]);
+  });
+
   it('denies a key that is trusted for other repositories but not for this one', async () => {
     const other = await gate.post({ ...byMallory, repository: 'git@github.com:acme/web.git', manifests });
     expect(other.status).toBe(200);
