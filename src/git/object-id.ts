@@ -1,5 +1,5 @@
 /** Git object ids: `hash("<kind> <len>\0" + bytes)` for the repository's object format. */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export type ObjectFormat = 'sha1' | 'sha256';
 export type GitObjectKind = 'commit' | 'tag' | 'tree' | 'blob';
@@ -26,9 +26,16 @@ export function isObjectId(value: string, format?: ObjectFormat): boolean {
   return /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(value);
 }
 
+/** Scratch space for the hash input: computing an id is synchronous, so one buffer serves every call. */
+const SCRATCH = Buffer.allocUnsafe(64 * 1024);
+
+/** The id in one hashing call over header and bytes (the verifier computes one per cached lookup). */
 export function computeObjectId(kind: GitObjectKind, raw: Uint8Array, format: ObjectFormat): string {
-  const hash = createHash(format === 'sha1' ? 'sha1' : 'sha256');
-  hash.update(`${kind} ${raw.length}\0`, 'latin1');
-  hash.update(raw);
-  return hash.digest('hex');
+  const header = `${kind} ${raw.length}\0`;
+  const algorithm = format === 'sha1' ? 'sha1' : 'sha256';
+  if (header.length + raw.length > SCRATCH.length) return hash(algorithm, Buffer.concat([Buffer.from(header, 'latin1'), raw]), 'hex');
+  let n = 0;
+  for (; n < header.length; n++) SCRATCH[n] = header.charCodeAt(n);
+  SCRATCH.set(raw, n);
+  return hash(algorithm, SCRATCH.subarray(0, n + raw.length), 'hex');
 }

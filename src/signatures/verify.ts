@@ -7,11 +7,10 @@
  * parts are applied on every call because the repository and "now" differ.
  * Never throws: anything unexpected is a not-verified VERIFICATION_ERROR (fail closed).
  */
-import { hash } from 'node:crypto';
 import type { TrustConfig } from '../config/trust.js';
 import { SyncgateError } from '../errors.js';
 import type { ObjectFormat } from '../git/object-id.js';
-import { formatForHexLength } from '../git/object-id.js';
+import { computeObjectId, formatForHexLength } from '../git/object-id.js';
 import type { ParsedObject, SignedParts } from '../git/object.js';
 import { extractSignature, parseGitObject } from '../git/object.js';
 import type { ArmorBlock } from './armor.js';
@@ -83,20 +82,6 @@ function inferFormat(raw: Buffer, kind: 'commit' | 'tag'): ObjectFormat {
   return (m && formatForHexLength((m[1] as string).length)) || 'sha1';
 }
 
-/** Scratch space for the object id's hash input (verification is synchronous up to here, so one buffer serves every call). */
-const SCRATCH = Buffer.allocUnsafe(64 * 1024);
-
-/** computeObjectId (git/object-id.ts) in one hashing call: the same id, with less per-call overhead. */
-function objectId(kind: 'commit' | 'tag', raw: Buffer, format: ObjectFormat): string {
-  const header = `${kind} ${raw.length}\0`;
-  const algorithm = format === 'sha1' ? 'sha1' : 'sha256';
-  if (header.length + raw.length > SCRATCH.length) return hash(algorithm, Buffer.concat([Buffer.from(header, 'latin1'), raw]), 'hex');
-  let n = 0;
-  for (; n < header.length; n++) SCRATCH[n] = header.charCodeAt(n);
-  SCRATCH.set(raw, n);
-  return hash(algorithm, SCRATCH.subarray(0, n + raw.length), 'hex');
-}
-
 function fromError(err: unknown, fallback: SignatureReasonCode): Reason {
   if (err instanceof SyncgateError) return { code: err.code as SignatureReasonCode, message: err.message };
   return { code: fallback, message: err instanceof Error ? err.message : String(err) };
@@ -139,7 +124,7 @@ export class SignatureVerifier {
       if (!Buffer.isBuffer(raw)) throw new SyncgateError('VERIFICATION_ERROR', 'raw object must be a Buffer');
       if (kind !== 'commit' && kind !== 'tag') throw new SyncgateError('VERIFICATION_ERROR', `cannot verify objects of kind ${String(kind)}`);
       objectFormat = inferFormat(raw, kind);
-      oid = objectId(kind, raw, objectFormat);
+      oid = computeObjectId(kind, raw, objectFormat);
       const key = `${kind}:${oid}`;
       const hit = this.cache.get(key);
       if (hit) {

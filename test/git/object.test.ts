@@ -194,4 +194,11 @@ describe('raw git objects', () => {
     const raw = commitText([`tree ${TREE}`, `author ${ID}`, `committer ${ID}`]);
     expect(computeObjectId('commit', raw, 'sha1')).toBe(await writeObject(repo, 'commit', raw));
   });
+
+  it('agrees with git hash-object for an object larger than its 64 KiB scratch buffer, and after it', async () => {
+    const big = Buffer.concat([commitText([`tree ${TREE}`, `author ${ID}`, `committer ${ID}`]), Buffer.alloc(70 * 1024, 'x'), Buffer.from('\n')]);
+    expect(computeObjectId('commit', big, 'sha1')).toBe(await writeObject(repo, 'commit', big));
+    const small = commitText([`tree ${TREE}`, `author ${ID}`, `committer ${ID}`]);
+    expect(computeObjectId('commit', small, 'sha1')).toBe(await writeObject(repo, 'commit', small));
+  });
 });
