@@ -215,6 +215,79 @@ function parseCached(chunks: Chunk[], limits: ManifestLimits, cache: ManifestCac
   return manifests;
 }
 
+/**
+ * The cache key of a JSON value given as an object (an array element): `o` and the SHA-256 of its
+ * JSON text, apart from the keys of YAML text (`y`) and escaped bytes (`j`). Undefined when the
+ * text would not stand for the value exactly (a number JSON cannot write, such as -0 or
+ * Infinity, which JSON.parse gives for 1e400; anything but a plain object or array, string,
+ * boolean or null) or when it is beyond the limits (the shape check then says why, with its
+ * code). Such an element is checked and evaluated afresh every time.
+ */
+function objectKey(value: unknown, limits: ManifestLimits): { key: string; bytes: number } | undefined {
+  const values: unknown[] = [value];
+  const depths: number[] = [0];
+  let nodes = 0;
+  while (values.length > 0) {
+    const v = values.pop();
+    const depth = depths.pop()!;
+    if (++nodes > limits.manifestNodes) return undefined;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v) || Object.is(v, -0)) return undefined;
+    } else if (v !== null && typeof v === 'object') {
+      if (depth >= limits.manifestDepth) return undefined;
+      let children: unknown[];
+      if (Array.isArray(v)) children = v;
+      else {
+        const proto: unknown = Object.getPrototypeOf(v);
+        if (proto !== Object.prototype && proto !== null) return undefined;
+        children = Object.values(v);
+      }
+      for (let i = 0; i < children.length; i++) {
+        values.push(children[i]);
+        depths.push(depth + 1);
+      }
+    } else if (typeof v !== 'string' && typeof v !== 'boolean' && v !== null) {
+      return undefined;
+    }
+  }
+  const text = JSON.stringify(value);
+  return { key: `o${hash('sha256', text, 'base64')}`, bytes: text.length };
+}
+
+/**
+ * A JSON array of manifests through the document cache: an element whose JSON text was seen
+ * before gets the frozen object checked then (its nodes still charged to this request's budget);
+ * any other is checked as without a cache, and kept only once the whole request passed. The
+ * same manifests, errors and error locations as without a cache.
+ */
+function parseArrayCached(docs: unknown[], limits: ManifestLimits, cache: ManifestCache): Manifest[] {
+  checkLimits(docs.length, limits);
+  const budget = { nodes: 0 };
+  const fresh: Array<{ key: string; bytes: number; doc: CachedDocument }> = [];
+  const manifests = docs.map((doc, index): Manifest => {
+    const key = objectKey(doc, limits);
+    const cached = key && cache.get(key.key);
+    if (cached) {
+      budget.nodes += cached.nodes;
+      if (budget.nodes > limits.manifestNodes) {
+        throw new InputError('MANIFEST_TOO_LARGE', `manifests: more than ${limits.manifestNodes} nodes in total (YAML aliases count each time they are used)`, {
+          path: 'manifests',
+          document: index,
+        });
+      }
+      return { index, object: cached.object as Record<string, unknown> };
+    }
+    const before = budget.nodes;
+    checkShape(doc, index, limits, budget);
+    const object = checkManifest(doc, index);
+    if (key) fresh.push({ ...key, doc: { object, nodes: budget.nodes - before } });
+    return { index, object };
+  });
+  // Only a request that passed every check adds its objects (frozen from then on).
+  for (const f of fresh) cache.set(f.key, f.doc, f.bytes);
+  return manifests;
+}
+
 function decodeEscaped(input: EscapedYaml): string {
   try {
     return input.decode();
@@ -226,7 +299,7 @@ function decodeEscaped(input: EscapedYaml): string {
 /**
  * Parses the request's `manifests` field: a multi-document YAML (or JSON) string (decoded, or
  * still JSON-escaped as it arrived), or a JSON array. With a cache, objects of YAML documents
- * seen before are shared between requests and frozen.
+ * and of array elements seen before are shared between requests and frozen.
  */
 export function parseManifests(input: unknown, limits: ManifestLimits, cache?: ManifestCache): Manifest[] {
   const caching = cache !== undefined && cache.maxBytes > 0;
@@ -243,7 +316,10 @@ export function parseManifests(input: unknown, limits: ManifestLimits, cache?: M
   }
   let docs: unknown[];
   if (typeof input === 'string') docs = parseYamlStream(input);
-  else if (Array.isArray(input)) docs = input;
+  else if (Array.isArray(input)) {
+    if (caching) return parseArrayCached(input, limits, cache!);
+    docs = input;
+  }
   else throw new InputError('MANIFEST_PARSE_ERROR', 'manifests: must be a YAML string or a JSON array', { path: 'manifests' });
 
   checkLimits(docs.length, limits);

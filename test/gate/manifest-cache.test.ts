@@ -1,9 +1,14 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import fc from 'fast-check';
 import yaml from 'js-yaml';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { EscapedYaml } from '../../src/gate/escaped-yaml.js';
-import { ManifestCache } from '../../src/gate/manifest-cache.js';
+import { ManifestCache, PolicyResultCache } from '../../src/gate/manifest-cache.js';
 import { parseManifests, splitYamlDocuments } from '../../src/gate/manifests.js';
+import { evaluatePolicies, type PolicyStageOptions } from '../../src/gate/policy-stage.js';
+import { PolicyStore, type PolicySet } from '../../src/policy/policy-set.js';
 
 const limits = { manifests: 100, manifestNodes: 10_000, manifestDepth: 32 };
 
@@ -147,5 +152,173 @@ describe('parseManifests through the document cache', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('parseManifests through the document cache: a JSON array', () => {
+  /** Through a cache (a miss, then a hit) must equal without one; `elements` as JSON text, parsed afresh each time. */
+  function expectArraySameAsUncached(json: string, cache = new ManifestCache(1 << 20)): void {
+    const plain = outcome(() => parseManifests(JSON.parse(json) as unknown[], limits));
+    expect(outcome(() => parseManifests(JSON.parse(json) as unknown[], limits, cache))).toEqual(plain);
+    expect(outcome(() => parseManifests(JSON.parse(json) as unknown[], limits, cache))).toEqual(plain);
+  }
+
+  const configMap = (name: string, data: unknown = { k: 'v' }) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data });
+
+  it('shares the frozen object of an element seen before, keyed apart from YAML text', () => {
+    const cache = new ManifestCache(1 << 20);
+    const first = parseManifests([configMap('a'), configMap('b')], limits, cache);
+    expect(cache.stats()).toMatchObject({ hits: 0, misses: 2, entries: 2 });
+    const second = parseManifests([configMap('b'), configMap('a')], limits, cache);
+    expect(cache.stats()).toMatchObject({ hits: 2, misses: 2, entries: 2 });
+    expect(second[1]!.object).toBe(first[0]!.object);
+    expect(second.map((m) => m.index)).toEqual([0, 1]);
+    expect(Object.isFrozen(second[0]!.object.metadata)).toBe(true);
+    // The same manifest as YAML text is another key: JSON text and YAML text are not compared.
+    parseManifests('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {k: v}\n', limits, cache);
+    expect(cache.stats()).toMatchObject({ hits: 2, misses: 3, entries: 3 });
+  });
+
+  it('gives what the uncached parse gives, errors and their locations included', () => {
+    const cases: unknown[][] = [
+      [configMap('a'), configMap('b')],
+      [configMap('a'), { apiVersion: 'v1' }],
+      [configMap('a'), 'a string', configMap('c')],
+      [configMap('a'), [configMap('nested')]],
+      [configMap('a'), configMap('deep', JSON.parse(`${'['.repeat(40)}${']'.repeat(40)}`))],
+      [configMap('a'), { ...configMap('b'), metadata: 'not a mapping' }],
+      Array.from({ length: 101 }, (_, i) => configMap(`c${i}`)),
+      [],
+    ];
+    for (const c of cases) expectArraySameAsUncached(JSON.stringify(c));
+  });
+
+  it('still charges cached elements to the request node budget, naming the element that crosses it', () => {
+    const cache = new ManifestCache(1 << 20);
+    const big = configMap('big', Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, 'v'])));
+    const small = { ...limits, manifestNodes: 100 };
+    expect(parseManifests([big], small, cache)).toHaveLength(1);
+    const error = expect.objectContaining({ code: 'MANIFEST_TOO_LARGE', location: { path: 'manifests', document: 2 } });
+    expect(() => parseManifests([big, big, big], small, cache)).toThrow(error);
+    expect(() => parseManifests([big, big, big], small)).toThrow(error);
+  });
+
+  it('keeps nothing from a request that failed a check, and freezes nothing of it', () => {
+    const cache = new ManifestCache(1 << 20);
+    const good = configMap('a');
+    expect(() => parseManifests([good, { kind: 'NoApiVersion' }], limits, cache)).toThrow(expect.objectContaining({ code: 'MANIFEST_INVALID' }));
+    expect(cache.stats().entries).toBe(0);
+    expect(Object.isFrozen(good)).toBe(false);
+  });
+
+  it('does not key elements whose JSON text would stand for another value (-0, 1e400) or that are not JSON data', () => {
+    const cache = new ManifestCache(1 << 20);
+    // JSON.parse gives -0 and Infinity; JSON.stringify writes them as 0 and null.
+    for (const json of ['{"apiVersion":"v1","kind":"A","data":{"n":-0}}', '{"apiVersion":"v1","kind":"A","data":{"n":1e400}}']) {
+      const [element] = parseManifests([JSON.parse(json)], limits, cache);
+      expect(Object.isFrozen(element!.object)).toBe(false);
+    }
+    const notData = [{ apiVersion: 'v1', kind: 'A', data: { when: new Date(0) } }, { apiVersion: 'v1', kind: 'A', data: { u: undefined } }, { apiVersion: 'v1', kind: 'A', data: new Array<number>(2) }];
+    for (const element of notData) parseManifests([element], limits, cache);
+    expect(cache.stats().entries).toBe(0);
+    // So an element written the same way as one of them is not given its object.
+    const zero = parseManifests([JSON.parse('{"apiVersion":"v1","kind":"A","data":{"n":0}}')], limits, cache);
+    expect(Object.is((zero[0]!.object.data as { n: number }).n, 0)).toBe(true);
+    const nulled = parseManifests([JSON.parse('{"apiVersion":"v1","kind":"A","data":{"n":null}}')], limits, cache);
+    expect((nulled[0]!.object.data as { n: unknown }).n).toBeNull();
+    const negative = parseManifests([JSON.parse('{"apiVersion":"v1","kind":"A","data":{"n":-0}}')], limits, cache);
+    expect(Object.is((negative[0]!.object.data as { n: number }).n, -0)).toBe(true);
+  });
+
+  it('caches nothing with a bound of 0', () => {
+    const cache = new ManifestCache(0);
+    expectArraySameAsUncached(JSON.stringify([configMap('a')]), cache);
+    expect(cache.stats().entries).toBe(0);
+  });
+
+  it('agrees with the uncached parse on generated arrays', () => {
+    const element = fc.oneof(
+      { weight: 4, arbitrary: fc.record({ apiVersion: fc.constantFrom('v1', ''), kind: fc.constantFrom('ConfigMap', 'Pod'), metadata: fc.record({ name: fc.string() }), data: fc.jsonValue({ maxDepth: 4 }) }, { requiredKeys: ['kind'] }) },
+      { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
+    );
+    const cache = new ManifestCache(1 << 20);
+    fc.assert(
+      fc.property(fc.array(element, { maxLength: 6 }), (elements) => {
+        // Twice through one cache shared by every run: misses, then hits (and hits of earlier runs).
+        expectArraySameAsUncached(JSON.stringify(elements), cache);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('policy results of a JSON array through the caches', () => {
+  const scratch = mkdtempSync(path.join(tmpdir(), 'syncgate-array-cache-'));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  async function load(paths: string[]): Promise<PolicySet> {
+    const outcome = await new PolicyStore({ policies: paths, exceptions: [] }).reload();
+    if (!outcome.ok) throw outcome.error;
+    return outcome.set;
+  }
+  const options = (now: Date): PolicyStageOptions => ({ modes: { defaultMode: 'enforce', overrides: {} }, bindings: {}, now });
+  const pod = (name: string, privileged: boolean) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'shop', labels: { 'app.kubernetes.io/name': name } },
+    spec: {
+      securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+      containers: [{ name: 'c', image: 'registry.k8s.io/web:1.0', resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '32Mi' } }, securityContext: { privileged, allowPrivilegeEscalation: privileged, capabilities: { drop: ['ALL'] } } }],
+    },
+  });
+
+  it('gives the evidence of the uncached stages, first time and from the cache, in any order', async () => {
+    const set = await load([path.resolve('policies')]);
+    const now = new Date('2026-11-22T00:00:00Z');
+    const json = JSON.stringify([pod('web', false), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 's', namespace: 'shop' }, data: { k: 'v' } }, pod('root', true)]);
+    const uncached = (text: string) => evaluatePolicies(set, parseManifests(JSON.parse(text) as unknown[], limits), options(now));
+    const expected = uncached(json);
+    expect(expected.evidence.failures.length).toBeGreaterThan(0);
+    expect(expected.evidence.counts.pass).toBeGreaterThan(0);
+    const manifests = new ManifestCache(1 << 20);
+    const results = new PolicyResultCache();
+    const cached = (text: string) => evaluatePolicies(set, parseManifests(JSON.parse(text) as unknown[], limits, manifests), options(now), results);
+    expect(cached(json)).toEqual(expected);
+    expect(cached(json)).toEqual(expected);
+    const reversed = JSON.stringify((JSON.parse(json) as unknown[]).reverse());
+    expect(cached(reversed)).toEqual(uncached(reversed));
+    expect(manifests.stats()).toMatchObject({ misses: 3, hits: 6 });
+    expect(results.get(set, parseManifests(JSON.parse(json) as unknown[], limits, manifests)[2]!.object)).toBeDefined();
+  });
+
+  it('does not keep results of a rule that read the clock', async () => {
+    const dir = path.join(scratch, 'clock');
+    mkdirSync(dir);
+    writeFileSync(
+      path.join(dir, 'clock.yaml'),
+      `apiVersion: json.kyverno.io/v1alpha1
+kind: ValidatingPolicy
+metadata: {name: clock}
+spec:
+  rules:
+    - name: before-2030
+      assert:
+        all:
+          - message: too late
+            check:
+              (time_before(time_now_utc(), '2030-01-01T00:00:00Z')): true
+`,
+    );
+    const set = await load([dir]);
+    const manifests = new ManifestCache(1 << 20);
+    const results = new PolicyResultCache();
+    const input = () => [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' } }];
+    const early = evaluatePolicies(set, parseManifests(input(), limits, manifests), options(new Date('2029-06-01T00:00:00Z')), results);
+    expect(early.evidence.failures).toEqual([]);
+    const object = parseManifests(input(), limits, manifests)[0]!.object;
+    expect(Object.isFrozen(object)).toBe(true);
+    expect(results.get(set, object)).toBeUndefined();
+    const late = evaluatePolicies(set, parseManifests(input(), limits, manifests), options(new Date('2031-06-01T00:00:00Z')), results);
+    expect(late.evidence.failures.map((f) => f.message)).toEqual([expect.stringContaining('too late')]);
   });
 });
