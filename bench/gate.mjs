@@ -7,6 +7,7 @@
 // SYNCGATE_BENCH_NODE_ARGS (space-separated) is passed to the gate's node, e.g. "--cpu-prof".
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,7 @@ import autocannon from 'autocannon';
 import yaml from 'js-yaml';
 import { formatPrivateKey, generateSealingKey } from '../dist/secrets/index.js';
 import { generateCompliantApplication } from './gate-app.mjs';
+import { openLoop } from './open-loop.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
@@ -22,6 +24,12 @@ const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
 function rssMiB(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+/** CPU time (user + system) of a process so far, in ms: what the latencies cost, and less noisy than they are. */
+function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -33,7 +41,7 @@ async function startGate(dir, config) {
   writeFileSync(file, yaml.dump(config));
   const started = performance.now();
   const nodeArgs = (process.env.SYNCGATE_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve', '--config', file], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve', '--config', file], { stdio: ['ignore', process.env.BENCH_GATE_STDOUT ? 'inherit' : 'ignore', 'ignore'] });
   const url = `http://${config.listen}`;
   for (;;) {
     const res = await fetch(`${url}/readyz`).catch(() => undefined);
@@ -69,6 +77,15 @@ function requestBody(manifests) {
   return { body, yamlBytes: Buffer.byteLength(manifestYaml) };
 }
 
+/** A port free on 127.0.0.1 now (two benchmarks on one machine must not meet on fixed ports). */
+async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 /** A scratch directory with a sealing key, a TLS certificate and the gate's configuration; removed after fn. */
 async function withSetup(fn) {
   const dir = mkdtempSync(path.join(tmpdir(), 'syncgate-bench-gate-'));
@@ -78,12 +95,12 @@ async function withSetup(fn) {
     writeFileSync(path.join(dir, 'keys', `sealing-${sealingKey.keyId}.key`), formatPrivateKey(sealingKey), { mode: 0o600 });
     const tls = selfSignedCert(dir);
     const config = {
-      listen: '127.0.0.1:18611',
+      listen: `127.0.0.1:${await freePort()}`,
       log: { level: 'info' },
       trust: { keyrings: [path.join(ROOT, 'keys.example', 'dev-signing-key.pub.asc')], rules: [{ repositories: ['**'], openpgp: { fingerprints: ['C503BE2428F6AF82B0BC0D959C6248A8E70FAD5C'] } }] },
       policies: { paths: [path.join(ROOT, 'policies')] },
       sealing: { keyFiles: [path.join(dir, 'keys')], delivery: 'inline' },
-      admission: { listen: '127.0.0.1:18612', certFile: tls.cert, keyFile: tls.key },
+      admission: { listen: `127.0.0.1:${await freePort()}`, certFile: tls.cert, keyFile: tls.key },
       audit: { path: path.join(dir, 'audit', 'audit.jsonl') },
     };
     return await fn({ dir, config, sealingKey });
@@ -108,38 +125,75 @@ async function decide(url, body) {
   return decision;
 }
 
-/** Gate decisions for the typical application at concurrency 16; RSS idle and under load. */
+/**
+ * Runs `opts` `rounds` times, sampling the gate's RSS; medians and ranges of the runs. With
+ * `rate`, an open-loop load (bench/open-loop.mjs) at that many requests per second; without,
+ * autocannon's closed loop (`connections` requests always in flight).
+ */
+async function phase(gate, label, opts, { rounds, duration }) {
+  const runs = [];
+  const peaks = [];
+  for (let i = 0; i < rounds; i++) {
+    let peak = 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(gate.child.pid))), 100);
+    const cpuBefore = cpuMs(gate.child.pid);
+    const r = opts.rate ? await openLoop({ url: opts.url, body: opts.bodyFn, connections: opts.connections, rate: opts.rate, duration }) : await load({ ...opts, duration });
+    runs.push({ ...r, cpuMs: (cpuMs(gate.child.pid) - cpuBefore) / (r.rps * duration) });
+    clearInterval(sampler);
+    peaks.push(peak);
+  }
+  const failed = runs.reduce((n, r) => n + r.other, 0);
+  const ms = (x) => (Number.isInteger(x) ? String(x) : x.toFixed(1));
+  console.log(`${label}: ${runs.length} run(s) of ${duration} s`);
+  console.log(`  p50 ${ms(median(runs.map((r) => r.p50)))} ms [${spread(runs.map((r) => r.p50))}], p99 ${ms(median(runs.map((r) => r.p99)))} ms [${spread(runs.map((r) => r.p99))}]  (targets ≤ 8 ms, ≤ 25 ms)`);
+  console.log(`  ${median(runs.map((r) => r.rps)).toFixed(0)} decisions/s [${spread(runs.map((r) => r.rps))}]  (target ≥ 300); ${failed} answers not 200${opts.rate ? `; the generator sent p99 ${ms(median(runs.map((r) => r.lateP99)))} ms late` : ''}; gate CPU ${median(runs.map((r) => r.cpuMs)).toFixed(2)} ms/decision [${spread(runs.map((r) => r.cpuMs))}]; peak RSS ${median(peaks).toFixed(0)} MiB [${spread(peaks)}]  (target ≤ 160 MiB)`);
+}
+
+/**
+ * Gate decisions for the typical application at concurrency 16: open loop at 300 decisions/s
+ * over at most 16 connections (a request due while all 16 are busy waits, and its latency counts
+ * from when it was due), and as fast as the gate answers (closed loop: autocannon keeps 16
+ * requests in flight), each for a re-render of the same revision and for a new commit that
+ * changes one manifest per request; then the closed loop with the document cache turned off.
+ * RSS idle and under load.
+ */
 export async function runDecisions({ quick }) {
-  return withSetup(({ dir, config, sealingKey }) =>
-    withGate(dir, config, async (gate) => {
-      const manifests = generateCompliantApplication(150, { publicKey: sealingKey, sealedValues: 10 });
-      const { body, yamlBytes } = requestBody(manifests);
+  return withSetup(async ({ dir, config, sealingKey }) => {
+    const manifests = generateCompliantApplication(150, { publicKey: sealingKey, sealedValues: 10 });
+    // One ConfigMap value carries a marker that a new commit changes: one document differs per request.
+    const changing = manifests.findIndex((m) => m.kind === 'ConfigMap');
+    manifests[changing] = { ...manifests[changing], data: { ...manifests[changing].data, revision: 'REVISION-MARKER' } };
+    const { body, yamlBytes } = requestBody(manifests);
+    let commits = 0;
+    const newCommitBody = () => body.replace('REVISION-MARKER', `commit-${++commits}`);
+    const newCommit = (req) => ({ ...req, body: newCommitBody() });
+    const opts = { url: '', body, connections: 16 };
+    const timing = { rounds: quick ? 1 : 3, duration: quick ? 2 : 5 };
+
+    await withGate(dir, config, async (gate) => {
+      opts.url = `${gate.url}/v1/gate`;
       await sleep(1000);
       const idleRss = rssMiB(gate.child.pid);
       const decision = await decide(gate.url, body);
       console.log(`application: ${manifests.length} manifests, ${(yamlBytes / 1024).toFixed(0)} KiB of YAML (${(Buffer.byteLength(body) / 1024).toFixed(0)} KiB request), ${decision.policy.policies} policies (${decision.policy.counts.pass} rule passes), ${decision.secrets.delivered.reduce((n, s) => n + s.keys.length, 0)} sealed values delivered inline`);
       console.log(`idle RSS 1 s after ready, before the first decision: ${idleRss.toFixed(0)} MiB (target ≤ 80 MiB)`);
-
-      await load({ url: `${gate.url}/v1/gate`, body, connections: 16, duration: quick ? 1 : 3 }); // warm-up
-      const runs = [];
-      const peaks = [];
-      const duration = quick ? 2 : 10;
-      for (let i = 0; i < (quick ? 1 : 3); i++) {
-        let peak = 0;
-        const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(gate.child.pid))), 100);
-        runs.push(await load({ url: `${gate.url}/v1/gate`, body, connections: 16, duration }));
-        clearInterval(sampler);
-        peaks.push(peak);
-      }
-      const failed = runs.reduce((n, r) => n + r.other, 0);
-      console.log(`gate decision, concurrency 16, ${runs.length} run(s) of ${duration} s after a warm-up (autocannon in the bench process; latency in whole ms; median of runs, range in brackets):`);
-      console.log(`  p50 ${median(runs.map((r) => r.p50))} ms [${spread(runs.map((r) => r.p50))}]  (target ≤ 8 ms)`);
-      console.log(`  p99 ${median(runs.map((r) => r.p99))} ms [${spread(runs.map((r) => r.p99))}]  (target ≤ 25 ms)`);
-      console.log(`  ${median(runs.map((r) => r.rps)).toFixed(0)} decisions/s [${spread(runs.map((r) => r.rps))}]  (target ≥ 300); ${failed} answers not 200`);
-      console.log(`  peak RSS under load ${median(peaks).toFixed(0)} MiB [${spread(peaks)}]  (target ≤ 160 MiB)`);
+      console.log('the load generator runs in the bench process, sharing the two cores with the gate; median of runs, range in brackets');
+      await load({ ...opts, duration: quick ? 1 : 3 }); // warm-up
+      const bodyBytes = Buffer.from(body);
+      await phase(gate, 'open loop at 300/s, at most 16 connections, the same rendering each time', { ...opts, rate: 300, bodyFn: () => bodyBytes }, timing);
+      await phase(gate, 'open loop at 300/s, at most 16 connections, a new commit changing one manifest per request', { ...opts, rate: 300, bodyFn: newCommitBody }, timing);
+      await phase(gate, 'closed loop (autocannon), 16 in flight, the same rendering each time', opts, timing);
+      await phase(gate, 'closed loop (autocannon), 16 in flight, a new commit changing one manifest per request', { ...opts, requests: [{ setupRequest: newCommit }] }, timing);
       console.log(`  RSS after the load ${rssMiB(gate.child.pid).toFixed(0)} MiB`);
-    }),
-  );
+    });
+    // Without the cache every document is parsed and evaluated on every request (the cost of a first sight).
+    await withGate(dir, { ...config, limits: { manifestCacheBytes: 0 } }, async (gate) => {
+      await decide(gate.url, body);
+      const uncached = { ...opts, url: `${gate.url}/v1/gate` };
+      await load({ ...uncached, duration: quick ? 1 : 3 }); // warm-up
+      await phase(gate, 'closed loop (autocannon), 16 in flight, document cache off (limits.manifestCacheBytes: 0)', uncached, timing);
+    });
+  });
 }
 
 /**
@@ -156,7 +210,6 @@ export async function runDecisions({ quick }) {
  * one) and its latency counts from when it was due, so a stall is charged to every review it delays.
  */
 export async function runAdmission({ quick }) {
-  const tls = process.getBuiltinModule('node:tls');
   const podNamed = (name) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'shop', labels: { 'app.kubernetes.io/name': 'web' } }, spec: { securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } }, containers: [{ name: 'web', image: 'registry.k8s.io/web:1.0', resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '32Mi' } }, securityContext: { allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] } } }] } });
   const reviewOf = (uid, name) => JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid, kind: { group: '', version: 'v1', kind: 'Pod' }, resource: { group: '', version: 'v1', resource: 'pods' }, namespace: 'shop', name, operation: 'CREATE', userInfo: { username: 'bench' }, object: podNamed(name), dryRun: false } });
   const review = reviewOf('1', 'web');
@@ -165,72 +218,6 @@ export async function runAdmission({ quick }) {
     const n = String(++made).padStart(8, '0');
     return reviewOf(`00000000-0000-4000-8000-0000${n}`, `web-${n}`);
   };
-
-  /** Open loop over `connections` keep-alive TLS connections; `body()` gives each review's JSON. */
-  async function openLoopTls({ url, body, connections, rate, duration }) {
-    const u = new URL(url);
-    const requestBytes = (json) => Buffer.from(`POST ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`);
-    const free = [];
-    const waiting = [];
-    const latencies = [];
-    const late = [];
-    let other = 0;
-    let failed;
-    const send = (conn, due) => {
-      conn.due = due;
-      conn.socket.write(requestBytes(body()));
-    };
-    const conns = await Promise.all(
-      Array.from({ length: connections }, () =>
-        new Promise((resolve, reject) => {
-          const conn = { socket: tls.connect({ host: u.hostname, port: Number(u.port), rejectUnauthorized: false }, () => resolve(conn)), due: 0, buf: Buffer.alloc(0) };
-          conn.socket.setNoDelay(true);
-          conn.socket.on('error', (err) => {
-            failed = err;
-            reject(err);
-          });
-          conn.socket.on('data', (chunk) => {
-            conn.buf = conn.buf.length === 0 ? chunk : Buffer.concat([conn.buf, chunk]);
-            const end = conn.buf.indexOf('\r\n\r\n');
-            if (end < 0) return;
-            const head = conn.buf.subarray(0, end).toString('latin1');
-            const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
-            if (conn.buf.length < end + 4 + length) return;
-            if (!head.startsWith('HTTP/1.1 200 ')) other++;
-            conn.buf = conn.buf.subarray(end + 4 + length);
-            latencies.push(performance.now() - conn.due);
-            const next = waiting.shift();
-            if (next === undefined) free.push(conn);
-            else send(conn, next);
-          });
-        }),
-      ),
-    );
-    free.push(...conns);
-    const total = Math.round(rate * duration);
-    const start = performance.now() + 5;
-    const dueAt = (i) => start + (i * 1000) / rate;
-    let sent = 0;
-    await new Promise((resolve) => {
-      const tick = () => {
-        const now = performance.now();
-        for (; sent < total && dueAt(sent) <= now; sent++) {
-          late.push(now - dueAt(sent));
-          const conn = free.pop();
-          if (conn) send(conn, dueAt(sent));
-          else waiting.push(dueAt(sent));
-        }
-        if (sent < total) setTimeout(tick, Math.min(1, dueAt(sent) - now));
-        else resolve();
-      };
-      tick();
-    });
-    while (latencies.length < total && !failed) await sleep(5);
-    const seconds = (performance.now() - start) / 1000;
-    for (const c of conns) c.socket.destroy();
-    if (failed) throw failed;
-    return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: Math.max(...latencies), rps: latencies.length / seconds, other, lateP99: quantile(late, 0.99) };
-  }
 
   return withSetup(({ dir, config }) =>
     withGate(dir, config, async (gate) => {
@@ -243,21 +230,16 @@ export async function runAdmission({ quick }) {
       const phases = [
         ['closed loop, 100 in flight, the same Pod (autocannon; whole ms)', () => load({ url, body: review, connections: 100, duration: timing.duration })],
         ['closed loop, 100 in flight, a new Pod (name, uid) per review (autocannon; whole ms)', () => load({ url, body: review, connections: 100, duration: timing.duration, requests: [{ setupRequest: (req) => ({ ...req, body: newPod() }) }] })],
-        ['offered 1,000/s (open loop), the same Pod', () => openLoopTls({ url, body: () => review, connections: 100, rate: 1000, duration: timing.duration })],
-        ['offered 2,000/s (open loop), the same Pod', () => openLoopTls({ url, body: () => review, connections: 100, rate: 2000, duration: timing.duration })],
-        ['offered 2,000/s (open loop), a new Pod (name, uid) per review', () => openLoopTls({ url, body: newPod, connections: 100, rate: 2000, duration: timing.duration })],
+        ['offered 1,000/s (open loop), the same Pod', () => openLoop({ url, body: () => review, connections: 100, rate: 1000, duration: timing.duration })],
+        ['offered 2,000/s (open loop), the same Pod', () => openLoop({ url, body: () => review, connections: 100, rate: 2000, duration: timing.duration })],
+        ['offered 2,000/s (open loop), a new Pod (name, uid) per review', () => openLoop({ url, body: newPod, connections: 100, rate: 2000, duration: timing.duration })],
       ];
-      // The gate's CPU time (user + system) per review: what the latencies cost, and less noisy than they are.
-      const cpuMs = () => {
-        const fields = readFileSync(`/proc/${gate.child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-        return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-      };
       for (const [label, run] of phases) {
         const runs = [];
         for (let i = 0; i < timing.rounds; i++) {
-          const before = cpuMs();
+          const before = cpuMs(gate.child.pid);
           const r = await run();
-          runs.push({ ...r, cpuUs: ((cpuMs() - before) * 1000) / (r.rps * timing.duration) });
+          runs.push({ ...r, cpuUs: ((cpuMs(gate.child.pid) - before) * 1000) / (r.rps * timing.duration) });
         }
         const lateness = runs[0].lateP99 === undefined ? '' : `; the generator sent p99 ${ms(median(runs.map((r) => r.lateP99)))} ms late`;
         console.log(`${label}: ${runs.length} run(s) of ${timing.duration} s`);
