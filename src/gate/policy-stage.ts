@@ -77,17 +77,24 @@ function split(results: readonly PolicyResult[], into: Evaluated, index?: number
 }
 
 /**
- * The same results as one `evaluate` over all manifests, with each shared (cached) object's
- * results taken from the cache when present. An object is evaluated alone, and its results kept,
- * only if no rule read the clock and none ended in an error.
+ * The same results as one `evaluate` over all manifests, in resource order, with each shared
+ * (cached) object's results taken from the cache when present. A shared object not found is
+ * evaluated alone, and its results kept, only if no rule read the clock and none ended in an
+ * error; objects that are not shared (nothing would find them again) are evaluated together.
  */
 function evaluateThroughCache(set: PolicySet, manifests: Manifest[], options: PolicyStageOptions, cache: PolicyResultCache): Evaluated {
-  const out: Evaluated = { passes: 0, others: [] };
+  const byResource: Evaluated[] = manifests.map(() => ({ passes: 0, others: [] }));
+  const unshared: Manifest[] = [];
   for (const m of manifests) {
+    const mine = byResource[m.index]!;
     const cached = cache.get(set, m.object);
     if (cached) {
-      out.passes += cached.passes;
-      split(cached.others, out, m.index);
+      mine.passes = cached.passes;
+      split(cached.others, mine, m.index);
+      continue;
+    }
+    if (!PolicyResultCache.cacheable(m.object)) {
+      unshared.push(m);
       continue;
     }
     let clockRead = false;
@@ -96,12 +103,28 @@ function evaluateThroughCache(set: PolicySet, manifests: Manifest[], options: Po
       return options.now;
     };
     const results = evaluate(set.policies, [m.object], { bindings: options.bindings, includeSkipped: false, now });
-    if (!clockRead && PolicyResultCache.cacheable(m.object) && results.every((r) => r.status !== 'error')) {
+    if (!clockRead && results.every((r) => r.status !== 'error')) {
       const own: Evaluated = { passes: 0, others: [] };
       split(results, own);
       cache.put(set, m.object, own);
     }
-    split(results, out, m.index);
+    split(results, mine, m.index);
+  }
+  if (unshared.length > 0) {
+    const results = evaluate(
+      set.policies,
+      unshared.map((m) => m.object),
+      { bindings: options.bindings, includeSkipped: false, now: () => options.now },
+    );
+    for (const r of results) {
+      const m = unshared[r.resourceIndex]!;
+      split([r], byResource[m.index]!, m.index);
+    }
+  }
+  const out: Evaluated = { passes: 0, others: [] };
+  for (const e of byResource) {
+    out.passes += e.passes;
+    for (const r of e.others) out.others.push(r);
   }
   return out;
 }

@@ -72,6 +72,20 @@ describe('policy results through the cache', () => {
     expect(results.get(set, parseManifests(app, limits, manifests)[1]!.object)).toBeDefined();
   });
 
+  it('keeps resource order when shared (cached) and unshared objects are mixed', async () => {
+    const set = await load([path.resolve('policies')]);
+    const now = new Date('2026-11-22T00:00:00Z');
+    const manifests = new ManifestCache(1 << 20);
+    const results = new PolicyResultCache();
+    const shared = parseManifests(app, limits, manifests).map((m) => m.object);
+    const fresh = parseManifests(app, limits).map((m) => m.object);
+    const mixed = [fresh[1], shared[0], fresh[2], shared[1], fresh[0], shared[2]].map((object, index) => ({ index, object: object! }));
+    const expected = evaluatePolicies(set, mixed, options(now));
+    expect(expected.evidence.failures.map((f) => f.resource.document)).toEqual([...expected.evidence.failures.map((f) => f.resource.document)].sort((a, b) => a - b));
+    expect(evaluatePolicies(set, mixed, options(now), results)).toEqual(expected);
+    expect(evaluatePolicies(set, mixed, options(now), results)).toEqual(expected);
+  });
+
   it('does not keep results that read the clock', async () => {
     const dir = path.join(scratch, 'clock');
     const file = path.join(dir, 'clock.yaml');
