@@ -1,11 +1,16 @@
 #!/usr/bin/env node
 import type { Command } from 'commander';
 import { SyncgateError } from '../errors.js';
+import { widenHeapGrowth } from '../server/heap-growth.js';
 import { pauseOptimizingCompilers } from '../server/optimizer-pause.js';
 import { EXIT_USAGE } from './exit-codes.js';
 
-// The gate's start is run-once code: V8's optimizing compilers wait until it is ready (optimizer-pause.ts).
-if (process.argv[2] === 'serve') pauseOptimizingCompilers();
+// The gate's start is run-once code: V8's optimizing compilers wait until it is ready
+// (optimizer-pause.ts); and its old generation may grow to twice what is live (heap-growth.ts).
+if (process.argv[2] === 'serve') {
+  pauseOptimizingCompilers();
+  widenHeapGrowth();
+}
 
 type Register = (program: Command) => void;
 
