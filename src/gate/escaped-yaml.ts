@@ -5,6 +5,8 @@
  * all, and nothing the size of the stream is allocated per request (JSON.parse puts every string
  * of a large body straight into V8's old generation, which then grows until a full GC).
  */
+import { isMarkerRest } from './marker-line.js';
+
 const BACKSLASH = 0x5c;
 const NEWLINE_ESCAPE = Buffer.from('\\n');
 const MARKER = Buffer.from('\\n---');
@@ -54,9 +56,8 @@ export class EscapedYaml {
         eol = this.nextNewline(at + 3);
         rest = this.decodeRange(at + 3, eol < 0 ? this.end : eol);
       }
-      if (rest === '' || /^[ \t\r]/.test(rest)) {
-        const trimmed = rest.trim();
-        if (trimmed !== '' && !trimmed.startsWith('#')) return undefined;
+      if (rest === '' || /^[ \t\r\n]/.test(rest)) {
+        if (!isMarkerRest(rest)) return undefined;
         // the document ends where the marker line starts, its last newline included (`|+` keeps it)
         docs.push([docStart, at]);
         docStart = eol < 0 ? this.end : eol + NEWLINE_ESCAPE.length;

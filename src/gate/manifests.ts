@@ -2,6 +2,7 @@ import { hash } from 'node:crypto';
 import yaml from 'js-yaml';
 import { InputError } from '../errors.js';
 import { EscapedYaml } from './escaped-yaml.js';
+import { isMarkerRest } from './marker-line.js';
 import type { CachedDocument, ManifestCache } from './manifest-cache.js';
 
 export interface ManifestLimits {
@@ -117,8 +118,7 @@ export function splitYamlDocuments(text: string): string[] | undefined {
     const rest = text.slice(at + 3, end);
     // `---x` is not a marker but a plain scalar: it stays in its document for js-yaml to judge.
     if (rest === '' || /^[ \t\r]/.test(rest)) {
-      const trimmed = rest.trim();
-      if (trimmed !== '' && !trimmed.startsWith('#')) return undefined;
+      if (!isMarkerRest(rest)) return undefined;
       docs.push(text.slice(start, at));
       start = end + 1;
     }
@@ -134,7 +134,8 @@ export function splitYamlDocuments(text: string): string[] | undefined {
  * marker (`...`) line would tie it to its neighbours, so a stream with one is parsed whole.
  */
 function standsAlone(doc: string): boolean {
-  return !(doc.startsWith('%') || doc.startsWith('...') || doc.includes('\n%') || doc.includes('\n...'));
+  // js-yaml drops a byte order mark only at the start of its input: one after a marker is content.
+  return !(doc.startsWith('\uFEFF') || /(?:^|[\r\n])(?:%|\.\.\.)/.test(doc));
 }
 
 /** Index of the first line at or after `from` (a newline's index) that starts with `prefix`, or -1. */
@@ -158,6 +159,8 @@ interface Chunk {
 
 /** Keys of decoded text and of JSON-escaped bytes are kept apart: the same bytes mean different documents. */
 function textChunks(text: string): Chunk[] | undefined {
+  // Hashing encodes as UTF-8, which turns a lone surrogate into U+FFFD: such text gets no key.
+  if (!text.isWellFormed()) return undefined;
   return splitYamlDocuments(text)?.map((c) => ({ key: `y${hash('sha256', c, 'base64')}`, bytes: c.length, text: () => c }));
 }
 

@@ -76,6 +76,22 @@ function split(results: readonly PolicyResult[], into: Evaluated, index?: number
   }
 }
 
+const DETERMINISTIC = new WeakMap<PolicySet, boolean>();
+
+/**
+ * Whether the set's results are a function of the resource: `random()` is not (the clock is
+ * caught per evaluation, see below). Judged on the policy text, so a mention anywhere (even in
+ * a message) turns the cache off for the set: cautious, and rare.
+ */
+function deterministic(set: PolicySet): boolean {
+  let d = DETERMINISTIC.get(set);
+  if (d === undefined) {
+    d = !set.policies.some((p) => /\brandom\s*\(/.test(JSON.stringify(p.raw)));
+    DETERMINISTIC.set(set, d);
+  }
+  return d;
+}
+
 /**
  * The same results as one `evaluate` over all manifests, in resource order, with each shared
  * (cached) object's results taken from the cache when present. A shared object not found is
@@ -85,15 +101,16 @@ function split(results: readonly PolicyResult[], into: Evaluated, index?: number
 function evaluateThroughCache(set: PolicySet, manifests: Manifest[], options: PolicyStageOptions, cache: PolicyResultCache): Evaluated {
   const byResource: Evaluated[] = manifests.map(() => ({ passes: 0, others: [] }));
   const unshared: Manifest[] = [];
+  const keep = deterministic(set);
   for (const m of manifests) {
     const mine = byResource[m.index]!;
-    const cached = cache.get(set, m.object);
+    const cached = keep ? cache.get(set, m.object) : undefined;
     if (cached) {
       mine.passes = cached.passes;
       split(cached.others, mine, m.index);
       continue;
     }
-    if (!PolicyResultCache.cacheable(m.object)) {
+    if (!keep || !PolicyResultCache.cacheable(m.object)) {
       unshared.push(m);
       continue;
     }

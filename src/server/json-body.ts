@@ -102,7 +102,9 @@ function findManifestsLiteral(b: Buffer): [number, number] | undefined {
  * it is one) left escaped as an EscapedYaml over `body`. Strict like express.json: an empty
  * body is `{}`, and anything but an object or array at the top is not JSON.
  */
-export function parseGateBody(body: Buffer): unknown {
+export function parseGateBody(raw: Buffer): unknown {
+  // A UTF-8 byte order mark may be ignored (RFC 8259 §8.1), as body-parser's decoder did.
+  const body = raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf ? raw.subarray(3) : raw;
   const first = body[skipSpace(body, 0)];
   if (first === undefined) return {};
   if (first !== LBRACE && first !== LBRACKET) throw notJson();

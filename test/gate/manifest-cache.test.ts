@@ -62,6 +62,11 @@ const streams: Record<string, string> = {
   'kept trailing newlines before a marker': 'apiVersion: v1\nkind: A\ndata:\n  k: |+\n    text\n\n---\napiVersion: v1\nkind: B\n',
   'backslashes and quotes': 'apiVersion: v1\nkind: A\ndata: {k: "a\\\\n---\\" \\\\"}\n---\napiVersion: v1\nkind: B\n',
   'a control character only \\u can escape': 'apiVersion: v1\nkind: A\ndata: {k: "\u0001"}\n---\napiVersion: v1\nkind: B\n',
+  'a carriage return inside a marker comment': 'apiVersion: v1\nkind: A\n--- #c\rspec: {hostPID: true}\napiVersion: v1\nkind: Pod\n',
+  'a carriage return right after a marker': 'apiVersion: v1\nkind: A\n---\rspec: {hostPID: true}\napiVersion: v1\nkind: Pod\n',
+  'a byte order mark after a marker': 'apiVersion: v1\nkind: A\n---\n\uFEFFapiVersion: v1\nkind: B\n',
+  'a directive behind a byte order mark, CR line breaks': '\uFEFF%TAG !e! tag:yaml.org,2002:\r---\rapiVersion: v1\rkind: A\rx: !e!str 5\r',
+  'a directive after a CR line break': 'apiVersion: v1\nkind: A\r%TAG !e! tag:yaml.org,2002:\n---\napiVersion: v1\nkind: B\nx: !e!str 5\n',
   'non-ASCII text': 'apiVersion: v1\nkind: A\nmetadata: {name: café}\ndata: {k: 日本語}\n---\napiVersion: v1\nkind: B\n',
 };
 
@@ -81,6 +86,24 @@ describe('parseManifests through the document cache', () => {
   for (const [name, text] of Object.entries(streams)) {
     it(`gives what the whole-stream parse gives: ${name}`, () => expectSameAsUncached(text));
   }
+
+  it('never hides a line behind an escaped line break on a marker line (\\u000a is a newline once decoded)', () => {
+    const content = 'apiVersion: v1\\nkind: A\\n--- #c\\u000aspec: {hostPID: true}\\napiVersion: v1\\nkind: Pod\\n';
+    const body = Buffer.from(`{"manifests":"${content}"}`);
+    const yaml = new EscapedYaml(body, '{"manifests":"'.length, body.length - 2);
+    const plain = outcome(() => parseManifests(yaml.decode(), limits));
+    expect(plain).toMatchObject({ ok: [{}, { object: { kind: 'Pod', spec: { hostPID: true } } }] });
+    const cache = new ManifestCache(1 << 20);
+    expect(outcome(() => parseManifests(yaml, limits, cache))).toEqual(plain);
+    expect(outcome(() => parseManifests(yaml, limits, cache))).toEqual(plain);
+  });
+
+  it('gives text with a lone surrogate no key (UTF-8 would make it U+FFFD, the key of other text)', () => {
+    const cache = new ManifestCache(1 << 20);
+    const replacement = 'apiVersion: v1\nkind: ConfigMap\ndata: {k: "\uFFFD"}\n';
+    parseManifests(replacement, limits, cache);
+    expectSameAsUncached(replacement.replace('\uFFFD', '\uD800'), cache);
+  });
 
   it('parses a document seen before only once, and shares its frozen object', () => {
     const cache = new ManifestCache(1 << 20);
@@ -143,7 +166,7 @@ describe('parseManifests through the document cache', () => {
       metadata: fc.record({ name: fc.string({ minLength: 1 }) }),
       data: fc.dictionary(fc.string(), scalar, { maxKeys: 4 }),
     });
-    const separator = fc.constantFrom('---\n', '--- # c\n', '---  \n', '---\n# comment\n---\n');
+    const separator = fc.constantFrom('---\n', '--- # c\n', '---  \n', '---\n# comment\n---\n', '--- # c\r\n', '--- #c\rextra: 1\n', '---\r\n\uFEFF');
     const style = fc.record({ lineWidth: fc.constantFrom(-1, 20, 80), forceQuotes: fc.boolean(), quotingType: fc.constantFrom<"'" | '"'>("'", '"') });
     fc.assert(
       fc.property(fc.array(fc.tuple(manifest, separator), { maxLength: 5 }), style, (docs, opts) => {

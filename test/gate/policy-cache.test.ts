@@ -116,6 +116,34 @@ spec:
     expect(late.evidence.failures.map((f) => f.message)).toEqual([expect.stringContaining('too late')]);
   });
 
+  it('does not keep results of a set that calls random()', async () => {
+    const dir = path.join(scratch, 'random');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir);
+    writeFileSync(
+      path.join(dir, 'random.yaml'),
+      `apiVersion: json.kyverno.io/v1alpha1
+kind: ValidatingPolicy
+metadata: {name: coin}
+spec:
+  rules:
+    - name: heads
+      assert:
+        all:
+          - check:
+              (random('[ab]')): a
+`,
+    );
+    const set = await load([dir]);
+    const manifests = new ManifestCache(1 << 20);
+    const results = new PolicyResultCache();
+    const parsed = parseManifests('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n', limits, manifests);
+    const outcomes = new Set<number>();
+    for (let i = 0; i < 40; i++) outcomes.add(evaluatePolicies(set, parsed, options(new Date()), results).evidence.failures.length);
+    expect(results.get(set, parsed[0]!.object)).toBeUndefined();
+    expect(outcomes).toEqual(new Set([0, 1]));
+  });
+
   it('starts afresh when the policy set changes', async () => {
     const strict = await load([path.resolve('policies')]);
     const none = { ...strict, policies: [], generation: strict.generation + 1 };

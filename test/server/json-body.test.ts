@@ -52,6 +52,12 @@ describe('parseGateBody', () => {
     }
   });
 
+  it('ignores a leading UTF-8 byte order mark, as express.json did', () => {
+    const body = JSON.stringify({ revision: 'r', manifests: 'a: 1\n---\nb: 2\n' });
+    const parsed = parseGateBody(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(body)])) as { manifests: EscapedYaml };
+    expect({ ...parsed, manifests: parsed.manifests.decode() }).toEqual(JSON.parse(body));
+  });
+
   it('is strict like express.json: an empty body is {}, anything but an object or array is not JSON', () => {
     expect(parseGateBody(Buffer.from('  '))).toEqual({});
     for (const body of ['"manifests"', '12', 'null', '{"manifests": "a"', '{"manifests": "a"} x', '{"manifests": "a",}', '{"a": 1 "manifests": "b"}', '{"manifests": "a\u0001"', "{'manifests': 'a'}"]) {
