@@ -176,7 +176,11 @@ function escapedChunks(yaml: EscapedYaml): Chunk[] | undefined {
  */
 function parseCached(chunks: Chunk[], limits: ManifestLimits, cache: ManifestCache): Manifest[] | undefined {
   const found: Array<{ doc: CachedDocument; chunk: Chunk; fresh: boolean }> = [];
-  for (const chunk of chunks) {
+  for (const [i, c] of chunks.entries()) {
+    // A document after a marker is parsed after a marker (js-yaml reads the start of its input
+    // differently: leading blanks, then `---`, are a marker there); the first one as the stream
+    // starts. The same text in the two places can mean different things, so the keys differ too.
+    const chunk = i === 0 ? { ...c, key: `^${c.key}` } : c;
     const doc = cache.get(chunk.key);
     if (doc) {
       found.push({ doc, chunk, fresh: false });
@@ -186,7 +190,7 @@ function parseCached(chunks: Chunk[], limits: ManifestLimits, cache: ManifestCac
     try {
       const text = chunk.text();
       if (!standsAlone(text)) return undefined;
-      parsed = yaml.loadAll(text, undefined, { schema: yaml.CORE_SCHEMA }).filter((d) => d !== null && d !== undefined);
+      parsed = yaml.loadAll(i === 0 ? text : `---\n${text}`, undefined, { schema: yaml.CORE_SCHEMA }).filter((d) => d !== null && d !== undefined);
     } catch {
       return undefined;
     }

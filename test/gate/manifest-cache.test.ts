@@ -109,16 +109,25 @@ describe('parseManifests through the document cache', () => {
     const cache = new ManifestCache(1 << 20);
     const a = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {k: v}\n';
     const b = 'apiVersion: v1\nkind: Service\nmetadata: {name: b}\n';
-    const first = parseManifests(`${a}---\n${b}`, limits, cache);
-    expect(cache.stats()).toMatchObject({ hits: 0, misses: 2, entries: 2 });
-    const second = parseManifests(`${b}--- # reordered\n${a}`, limits, cache);
-    expect(cache.stats()).toMatchObject({ hits: 2, misses: 2, entries: 2 });
+    // (each after a marker: the first document of a stream is keyed apart, see the next test)
+    const first = parseManifests(`---\n${a}---\n${b}`, limits, cache);
+    expect(cache.stats()).toMatchObject({ hits: 0, misses: 3, entries: 3 });
+    const second = parseManifests(`---\n${b}--- # reordered\n${a}`, limits, cache);
+    expect(cache.stats()).toMatchObject({ hits: 3, misses: 3, entries: 3 });
     expect(second[1]!.object).toBe(first[0]!.object);
     expect(second.map((m) => m.index)).toEqual([0, 1]);
     expect(Object.isFrozen((second[1]!.object.data as object))).toBe(true);
     expect(() => {
       (second[1]!.object.data as Record<string, string>).k = 'changed';
     }).toThrow(TypeError);
+  });
+
+  it('keys the first document of a stream apart from the same text after a marker (js-yaml reads the start of its input differently)', () => {
+    const cache = new ManifestCache(1 << 20);
+    const odd = '\t--- # c\n';
+    expectSameAsUncached(`${odd}---\n${odd}`, cache);
+    expectSameAsUncached(`---\n${odd}`, cache);
+    expectSameAsUncached(odd, cache);
   });
 
   it('still charges cached documents to the request node budget, naming the document that crosses it', () => {
@@ -156,6 +165,32 @@ describe('parseManifests through the document cache', () => {
     const cache = new ManifestCache(0);
     expectSameAsUncached(streams['documents with empty ones between']!, cache);
     expect(cache.stats().entries).toBe(0);
+  });
+
+  it('agrees with the whole-stream parse on streams stitched from line-break, marker and directive fragments', () => {
+    const fragment = fc.constantFrom(
+      'apiVersion: v1\n', 'kind: A\n', 'metadata: {name: a}\n', 'spec: {hostPID: true}\n', 'data:\n', '  k: |+\n    t\n\n', '  j: "a\n', '---x: 1\n',
+      '---\n', '--- # c\n', '--- #c\r', '---\r\n', '---\r', '--- \t\n', '...\n', '%TAG !e! tag:yaml.org,2002:\n', 'x: !e!str 5\n',
+      '\r', '\r\n', '\n', '\uFEFF', '# comment\n', ' ', '\t', '"', '\\', '\u2028',
+    );
+    fc.assert(
+      fc.property(fc.array(fragment, { maxLength: 16 }), fc.boolean(), (parts, uEscapes) => {
+        const text = parts.join('');
+        expectSameAsUncached(text);
+        if (uEscapes) {
+          // the same text with its line breaks escaped as \u000a / \u000d, as a client may send them
+          const literal = JSON.stringify(text).slice(1, -1).replaceAll('\\n', '\\u000a').replaceAll('\\r', '\\u000d');
+          const body = Buffer.from(`{"manifests":"${literal}"}`);
+          const yaml = new EscapedYaml(body, '{"manifests":"'.length, body.length - 2);
+          expect(yaml.decode()).toBe(text);
+          const plain = outcome(() => parseManifests(text, limits));
+          const cache = new ManifestCache(1 << 20);
+          expect(outcome(() => parseManifests(yaml, limits, cache))).toEqual(plain);
+          expect(outcome(() => parseManifests(yaml, limits, cache))).toEqual(plain);
+        }
+      }),
+      { numRuns: 1500 },
+    );
   });
 
   it('agrees with the whole-stream parse on generated streams', () => {
