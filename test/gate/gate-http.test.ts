@@ -166,7 +166,8 @@ describe('POST /v1/gate with signed objects made by real git and gpg', () => {
         const raw = (await catFile(repo256, id)).toString('utf8');
         const ok = await gate.post({ revision: id, commit: raw, repository: 'github.com/acme/web', manifests });
         expect(ok.status).toBe(200);
-        const wrong = await gate.post({ revision: `${id.slice(0, 63)}0`, commit: raw, repository: 'github.com/acme/web', manifests });
+        // another id: the last digit changed (an id that already ends in 0 made this the same id)
+        const wrong = await gate.post({ revision: `${id.slice(0, 63)}${id.endsWith('0') ? '1' : '0'}`, commit: raw, repository: 'github.com/acme/web', manifests });
         expect(wrong.json.reasons).toEqual([expect.objectContaining({ code: 'REVISION_MISMATCH' })]);
       } finally {
         await repo256.cleanup();
