@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -8,7 +8,7 @@ import { EscapedYaml } from '../../src/gate/escaped-yaml.js';
 import { ManifestCache, PolicyResultCache } from '../../src/gate/manifest-cache.js';
 import { parseManifests, splitYamlDocuments } from '../../src/gate/manifests.js';
 import { evaluatePolicies, type PolicyStageOptions } from '../../src/gate/policy-stage.js';
-import { PolicyStore, type PolicySet } from '../../src/policy/policy-set.js';
+import { clockPolicy, loadPolicySet, policyDir } from '../helpers/policies.js';
 
 const limits = { manifests: 100, manifestNodes: 10_000, manifestDepth: 32 };
 
@@ -314,11 +314,7 @@ describe('policy results of a JSON array through the caches', () => {
   const scratch = mkdtempSync(path.join(tmpdir(), 'syncgate-array-cache-'));
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-  async function load(paths: string[]): Promise<PolicySet> {
-    const outcome = await new PolicyStore({ policies: paths, exceptions: [] }).reload();
-    if (!outcome.ok) throw outcome.error;
-    return outcome.set;
-  }
+  const load = loadPolicySet;
   const options = (now: Date): PolicyStageOptions => ({ modes: { defaultMode: 'enforce', overrides: {} }, bindings: {}, now });
   const pod = (name: string, privileged: boolean) => ({
     apiVersion: 'v1',
@@ -350,23 +346,7 @@ describe('policy results of a JSON array through the caches', () => {
   });
 
   it('does not keep results of a rule that read the clock', async () => {
-    const dir = path.join(scratch, 'clock');
-    mkdirSync(dir);
-    writeFileSync(
-      path.join(dir, 'clock.yaml'),
-      `apiVersion: json.kyverno.io/v1alpha1
-kind: ValidatingPolicy
-metadata: {name: clock}
-spec:
-  rules:
-    - name: before-2030
-      assert:
-        all:
-          - message: too late
-            check:
-              (time_before(time_now_utc(), '2030-01-01T00:00:00Z')): true
-`,
-    );
+    const dir = policyDir(scratch, 'clock', clockPolicy);
     const set = await load([dir]);
     const manifests = new ManifestCache(1 << 20);
     const results = new PolicyResultCache();

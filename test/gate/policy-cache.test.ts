@@ -5,17 +5,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ManifestCache, PolicyResultCache } from '../../src/gate/manifest-cache.js';
 import { parseManifests } from '../../src/gate/manifests.js';
 import { evaluatePolicies, type PolicyStageOptions } from '../../src/gate/policy-stage.js';
-import { PolicyStore, type PolicySet } from '../../src/policy/policy-set.js';
+import { clockPolicy, loadPolicySet, policyDir } from '../helpers/policies.js';
 
 const limits = { manifests: 100, manifestNodes: 100_000, manifestDepth: 32 };
 const scratch = mkdtempSync(path.join(tmpdir(), 'syncgate-policy-cache-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-async function load(paths: string[]): Promise<PolicySet> {
-  const outcome = await new PolicyStore({ policies: paths, exceptions: [] }).reload();
-  if (!outcome.ok) throw outcome.error;
-  return outcome.set;
-}
+const load = loadPolicySet;
 
 const options = (now: Date): PolicyStageOptions => ({ modes: { defaultMode: 'enforce', overrides: {} }, bindings: {}, now });
 
@@ -87,25 +83,7 @@ describe('policy results through the cache', () => {
   });
 
   it('does not keep results that read the clock', async () => {
-    const dir = path.join(scratch, 'clock');
-    const file = path.join(dir, 'clock.yaml');
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir);
-    writeFileSync(
-      file,
-      `apiVersion: json.kyverno.io/v1alpha1
-kind: ValidatingPolicy
-metadata: {name: clock}
-spec:
-  rules:
-    - name: before-2030
-      assert:
-        all:
-          - message: too late
-            check:
-              (time_before(time_now_utc(), '2030-01-01T00:00:00Z')): true
-`,
-    );
+    const dir = policyDir(scratch, 'clock', clockPolicy);
     const set = await load([dir]);
     const manifests = new ManifestCache(1 << 20);
     const results = new PolicyResultCache();
