@@ -5,12 +5,11 @@ import { AuditError } from '../errors.js';
 import { signCheckpoint, type CheckpointMirror } from './checkpoint.js';
 import { AuditWriteError } from './errors.js';
 import { sanitizeEvent } from './events.js';
-import { readLines } from './lines.js';
 import { applyRetention, type RetentionPolicy } from './retention.js';
 import { GENESIS_HASH, sealRecordLine, type AuditEvent, type AuditRecord } from './record.js';
 import { rotationDue, type RotationPolicy } from './rotation.js';
-import { findSegments, logPaths, readManifest, segmentName, writeManifest, type LogPaths, type Manifest, type SegmentInfo } from './segments.js';
-import { parseRecordLine, readTail } from './tail.js';
+import { describeSegment, findSegments, firstRecordOf, logPaths, readManifest, segmentName, writeManifest, type LogPaths, type Manifest, type SegmentInfo } from './segments.js';
+import { readTail } from './tail.js';
 import { nodeFileSystem, type AppendFile, type AuditFileSystem } from './writer.js';
 
 export interface CheckpointOptions {
@@ -60,42 +59,6 @@ interface ActiveFirst {
   seq: number;
   prevHash: string;
   time: string;
-}
-
-/** First and last records of a complete segment file (used when a crash left it out of the manifest). */
-async function describeSegment(file: string, rotatedAt: string): Promise<SegmentInfo> {
-  let first: AuditRecord | undefined;
-  let last: AuditRecord | undefined;
-  let bytes = 0;
-  for await (const line of readLines(file)) {
-    bytes += line.bytes + (line.terminated ? 1 : 0);
-    const parsed = line.text === undefined ? undefined : parseRecordLine(line.text);
-    if (!parsed || 'problem' in parsed || !line.terminated) {
-      throw new AuditError('AUDIT_LOG_CORRUPT', `${file}:${line.lineNo}: not a valid record; run \`syncgate audit verify\``, { file, line: line.lineNo });
-    }
-    first ??= parsed.record;
-    last = parsed.record;
-  }
-  if (!first || !last) throw new AuditError('AUDIT_LOG_CORRUPT', `${file}: a rotated segment is empty`, { file });
-  return {
-    file: path.basename(file),
-    firstSeq: first.seq,
-    lastSeq: last.seq,
-    firstPrevHash: first.prevHash,
-    lastHash: last.hash,
-    firstTime: first.time,
-    lastTime: last.time,
-    bytes,
-    rotatedAt,
-  };
-}
-
-async function firstRecordOf(file: string): Promise<AuditRecord | undefined> {
-  for await (const line of readLines(file)) {
-    const parsed = line.text === undefined ? undefined : parseRecordLine(line.text);
-    return parsed && 'record' in parsed ? parsed.record : undefined;
-  }
-  return undefined;
 }
 
 /**

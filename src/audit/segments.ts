@@ -1,5 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { AuditError } from '../errors.js';
+import { readLines } from './lines.js';
+import type { AuditRecord } from './record.js';
+import { parseRecordLine } from './tail.js';
 import type { AuditFileSystem } from './writer.js';
 
 /**
@@ -143,4 +147,41 @@ export async function findSegments(fs: AuditFileSystem, paths: LogPaths, manifes
     else bySeq.set(info.firstSeq, { file: path.join(paths.dir, info.file), firstSeq: info.firstSeq, present: false, info, exported: nameSet.has(`${info.file}.exported`) });
   }
   return [...bySeq.values()].sort((a, b) => a.firstSeq - b.firstSeq);
+}
+
+/** First and last records of a complete segment file (used when a crash left it out of the manifest). */
+export async function describeSegment(file: string, rotatedAt: string): Promise<SegmentInfo> {
+  let first: AuditRecord | undefined;
+  let last: AuditRecord | undefined;
+  let bytes = 0;
+  for await (const line of readLines(file)) {
+    bytes += line.bytes + (line.terminated ? 1 : 0);
+    const parsed = line.text === undefined ? undefined : parseRecordLine(line.text);
+    if (!parsed || 'problem' in parsed || !line.terminated) {
+      throw new AuditError('AUDIT_LOG_CORRUPT', `${file}:${line.lineNo}: not a valid record; run \`syncgate audit verify\``, { file, line: line.lineNo });
+    }
+    first ??= parsed.record;
+    last = parsed.record;
+  }
+  if (!first || !last) throw new AuditError('AUDIT_LOG_CORRUPT', `${file}: a rotated segment is empty`, { file });
+  return {
+    file: path.basename(file),
+    firstSeq: first.seq,
+    lastSeq: last.seq,
+    firstPrevHash: first.prevHash,
+    lastHash: last.hash,
+    firstTime: first.time,
+    lastTime: last.time,
+    bytes,
+    rotatedAt,
+  };
+}
+
+/** The first record of a segment file, if its first line is one. */
+export async function firstRecordOf(file: string): Promise<AuditRecord | undefined> {
+  for await (const line of readLines(file)) {
+    const parsed = line.text === undefined ? undefined : parseRecordLine(line.text);
+    return parsed && 'record' in parsed ? parsed.record : undefined;
+  }
+  return undefined;
 }
