@@ -12,8 +12,13 @@ import type { SignatureReasonCode, SignerEvidence } from './types.js';
 
 const DEFAULT_PORTS: Record<string, string> = { https: '443', http: '80', ssh: '22', 'git+ssh': '22', 'ssh+git': '22', git: '9418' };
 
+/** The repository as an error message may quote it: a URL's user-info (a token, a password) replaced. */
+function quotable(input: string): string {
+  return JSON.stringify(input.slice(0, 200).replace(/^(\s*[a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1[redacted]@'));
+}
+
 function invalid(input: string, why: string): InputError {
-  return new InputError('INVALID_REPOSITORY', `repository ${JSON.stringify(input.slice(0, 200))} cannot be normalised: ${why}`);
+  return new InputError('INVALID_REPOSITORY', `repository ${quotable(input)} cannot be normalised: ${why}`);
 }
 
 /**

@@ -39,10 +39,8 @@ describe('normalizeRepository', () => {
   );
 
   it('never puts credentials in the error message', () => {
-    try {
-      normalizeRepository('https://user:hunter2@github.com/org/../x');
-    } catch (err) {
-      expect((err as InputError).code).toBe('INVALID_REPOSITORY');
+    for (const input of ['https://user:hunter2@github.com/org/../x', 'https://hunter2@github.com/org/../x', 'ssh://git:hunter2@host:2222/a b', 'https://x:hunter2@[bad/org/repo']) {
+      expect(() => normalizeRepository(input)).toThrow(expect.objectContaining({ code: 'INVALID_REPOSITORY', message: expect.not.stringContaining('hunter2') }));
     }
   });
 });
