@@ -98,6 +98,11 @@ export class FakeKube {
   private readonly owners = new Map<string, Map<string, string>>();
   private faults: { method?: string; path?: RegExp; watch?: boolean; status: number }[] = [];
   private rv = 100;
+
+  /** The resourceVersion a list would report now. */
+  get resourceVersion(): string {
+    return String(this.rv);
+  }
   private compactedThrough = 0;
   private server: Server;
   port = 0;

@@ -66,7 +66,8 @@ describe('KubeSealingKeySource (list + watch)', () => {
     expect(listReq.query.labelSelector).toBe('syncgate.dev/sealing-key=active');
     await until(() => fake.openWatches === 1, 'the watch');
     const watchReq = fake.requests.find((r) => r.query.watch === 'true')!;
-    expect(watchReq.query.resourceVersion).toBeDefined();
+    // list, then watch from exactly what the list saw (nothing changed in between)
+    expect(watchReq.query.resourceVersion).toBe(fake.resourceVersion);
 
     // A value sealed to the new key opens as soon as the watch delivers it.
     const sealed = sealSecret({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'app' }, stringData: { p: 'watch-plaintext' } }, k2.public);

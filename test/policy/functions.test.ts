@@ -290,7 +290,7 @@ describe('Kyverno data functions', () => {
 });
 
 describe('x509_decode', () => {
-  it('decodes a certificate; CSRs are refused', async () => {
+  it('decodes a certificate; CSRs are refused', async (ctx) => {
     const { execFileSync } = await import('node:child_process');
     const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
@@ -303,7 +303,7 @@ describe('x509_decode', () => {
       execFileSync('openssl', ['req', '-x509', '-key', path.join(dir, 'key.pem'), '-out', path.join(dir, 'c.pem'), '-days', '1', '-subj', '/CN=example.com/O=Acme', '-addext', 'subjectAltName=DNS:example.com'], { stdio: 'ignore' });
       pem = readFileSync(path.join(dir, 'c.pem'), 'utf8');
     } catch {
-      console.warn('openssl not available: x509_decode test skipped');
+      ctx.skip('openssl not available to make the certificate');
       return;
     }
     const cert = new X509Certificate(pem);
