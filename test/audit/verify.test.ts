@@ -223,6 +223,18 @@ describe('verifyLog', () => {
       expect((await verifyLog(r2.file)).problem).toMatchObject({ kind: 'missing-file', seq: 1 });
     });
 
+    it('missing rotated file: a file in the middle marked deleted in the (unsigned) manifest is still missing', async () => {
+      const { dir, file, segments, publicKey } = await rotated();
+      const manifestFile = path.join(dir, 'audit.manifest.json');
+      const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as { segments: Array<{ file: string; deleted?: { at: string; reason: string } }> };
+      const middle = manifest.segments.find((s) => s.file === segments[2]);
+      expect(middle).toBeDefined();
+      middle!.deleted = { at: new Date().toISOString(), reason: 'maxFiles' };
+      await writeFile(manifestFile, JSON.stringify(manifest));
+      await rm(path.join(dir, segments[2]!));
+      expect((await verifyLog(file, { publicKey })).problem).toMatchObject({ kind: 'missing-file', seq: Number(segments[2]!.split('.')[1]) });
+    });
+
     it('truncated rotated file: compared with the manifest', async () => {
       const { dir, file, segments } = await rotated();
       const seg = path.join(dir, segments[1]!);
