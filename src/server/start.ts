@@ -41,36 +41,51 @@ export async function startGate(config: Config, logger: Logger): Promise<Running
   let shuttingDown = false;
   const state = { notReady: runtime.notReady, shuttingDown: () => shuttingDown };
 
-  const auditRouter = createAuditRouter({ logFile: config.audit.path, adminTokens: loadTokens(config.auth.adminTokens, 'auth.adminTokens'), audit, logger });
-  const app = createApp({ gate: runtime.deps, metrics, logger, state, bodyLimitBytes: config.limits.bodyBytes, gateTokens, routers: [auditRouter] });
-  const server: Server = mainTls
-    ? createHttpsServer({ ...serverOptions(config.limits), ...mainTls, minVersion: 'TLSv1.2', ...(mainTls.ca ? { requestCert: true, rejectUnauthorized: true } : {}) }, app)
-    : createServer(serverOptions(config.limits), app);
-  const bound = await listenOn(server, config.listen, mainTls ? 'https' : 'http');
-  const servers: Server[] = [server];
-  const stopMainTlsWatch =
-    config.tls && mainTls
-      ? watchTls(server as HttpsServer, config.tls, (err) => {
-          if (err) logger.error({ err: err.message }, 'TLS certificate could not be reloaded; the current one stays in use');
-          else logger.info('TLS certificate reloaded');
-        })
-      : () => {};
-
-  let admission: RunningGate['admission'];
+  const servers: Server[] = [];
+  let stopMainTlsWatch = () => {};
   let stopTlsWatch = () => {};
-  if (config.admission && tls) {
-    const admissionApp = createAdmissionApp({ gate: runtime.deps, metrics, logger, state, bodyLimitBytes: config.limits.bodyBytes, timeoutMs: config.admission.timeoutMs });
-    const httpsServer = createHttpsServer({ ...serverOptions(config.limits), ...tls, minVersion: 'TLSv1.2' }, admissionApp);
-    const a = await listenOn(httpsServer, config.admission.listen, 'https');
-    admission = { url: a.url, server: httpsServer };
-    servers.push(httpsServer);
-    stopTlsWatch = watchTls(httpsServer, config.admission, (err) => {
-      if (err) logger.error({ err: err.message }, 'admission TLS certificate could not be reloaded; the current one stays in use');
-      else logger.info('admission TLS certificate reloaded');
-    });
-  }
+  let admission: RunningGate['admission'];
+  let server: Server;
+  let bound: { host: string; port: number; url: string };
+  try {
+    const auditRouter = createAuditRouter({ logFile: config.audit.path, adminTokens: loadTokens(config.auth.adminTokens, 'auth.adminTokens'), audit, logger });
+    const app = createApp({ gate: runtime.deps, metrics, logger, state, bodyLimitBytes: config.limits.bodyBytes, gateTokens, routers: [auditRouter] });
+    server = mainTls
+      ? createHttpsServer({ ...serverOptions(config.limits), ...mainTls, minVersion: 'TLSv1.2', ...(mainTls.ca ? { requestCert: true, rejectUnauthorized: true } : {}) }, app)
+      : createServer(serverOptions(config.limits), app);
+    servers.push(server);
+    bound = await listenOn(server, config.listen, mainTls ? 'https' : 'http');
+    stopMainTlsWatch =
+      config.tls && mainTls
+        ? watchTls(server as HttpsServer, config.tls, (err) => {
+            if (err) logger.error({ err: err.message }, 'TLS certificate could not be reloaded; the current one stays in use');
+            else logger.info('TLS certificate reloaded');
+          })
+        : () => {};
 
-  await audit.append({ type: 'gate.start', listen: bound.url, admission: admission?.url ?? null, auditLog: config.audit.path, pid: process.pid });
+    if (config.admission && tls) {
+      const admissionApp = createAdmissionApp({ gate: runtime.deps, metrics, logger, state, bodyLimitBytes: config.limits.bodyBytes, timeoutMs: config.admission.timeoutMs });
+      const httpsServer = createHttpsServer({ ...serverOptions(config.limits), ...tls, minVersion: 'TLSv1.2' }, admissionApp);
+      servers.push(httpsServer);
+      const a = await listenOn(httpsServer, config.admission.listen, 'https');
+      admission = { url: a.url, server: httpsServer };
+      stopTlsWatch = watchTls(httpsServer, config.admission, (err) => {
+        if (err) logger.error({ err: err.message }, 'admission TLS certificate could not be reloaded; the current one stays in use');
+        else logger.info('admission TLS certificate reloaded');
+      });
+    }
+
+    await audit.append({ type: 'gate.start', listen: bound.url, admission: admission?.url ?? null, auditLog: config.audit.path, pid: process.pid });
+  } catch (err) {
+    // A gate that could not start in full (a port taken, the start record not written) must not
+    // stay up half-started: close what did start, then fail.
+    for (const s of servers) s.close(() => {});
+    stopTlsWatch();
+    stopMainTlsWatch();
+    await runtime.close().catch(() => {});
+    await audit.close().catch(() => {});
+    throw err;
+  }
 
   const close = async () => {
     if (shuttingDown) return;
