@@ -294,12 +294,24 @@ export class AuditLog {
       return r;
     };
     for (const item of batch) {
-      if (item.kind === 'event') {
-        results.push(seal(item.event));
-        since++;
-        if (this.options.checkpoints && since >= every) sealCp();
-      } else {
-        results.push(since > 0 ? sealCp() : undefined);
+      // An event that cannot be sealed (not serialisable, an invalid clock) fails alone, here:
+      // the chain head has not moved for it, and the rest of the batch is written. (A throw out of
+      // this loop would leave every append of the batch unsettled.) Resolving it later is a no-op.
+      try {
+        results.push(item.kind === 'event' ? seal(item.event) : since > 0 ? sealCp() : undefined);
+      } catch (err) {
+        results.push(undefined);
+        item.reject(new AuditError('AUDIT_EVENT_INVALID', `the audit ${item.kind === 'event' ? 'event' : 'checkpoint'} could not be sealed: ${(err as Error).message}`));
+        continue;
+      }
+      if (item.kind !== 'event') continue;
+      since++;
+      if (this.options.checkpoints && since >= every) {
+        try {
+          sealCp();
+        } catch (err) {
+          this.warn('an audit checkpoint could not be sealed; the next one covers these records', err);
+        }
       }
     }
     if (records.length === 0) {

@@ -267,3 +267,28 @@ describe('AuditLog', () => {
     expect(types).toEqual(['decision', 'audit.checkpoint']);
   });
 });
+
+describe('an event that cannot be sealed', () => {
+  it('fails alone with AUDIT_EVENT_INVALID; the rest of its batch is written and the chain stays whole', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'syncgate-audit-bad-'));
+    const file = path.join(dir, 'audit.jsonl');
+    const log = await AuditLog.open(file);
+    const circular: Record<string, unknown> = { type: 'decision' };
+    circular.self = circular;
+    // one batch: appended without waiting in between
+    const results = await Promise.allSettled([
+      log.append(decision(1)),
+      log.append({ type: 'decision', big: 10n } as never),
+      log.append(circular as never),
+      log.append(decision(2)),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'AUDIT_EVENT_INVALID' });
+    expect((results[3] as PromiseFulfilledResult<AuditRecord>).value.seq).toBe(2);
+    expect((await log.append(decision(3))).seq).toBe(3);
+    await log.close();
+    expect((await readRecords(file)).map((r) => r.seq)).toEqual([1, 2, 3]);
+    expect((await verifyLog(file)).valid).toBe(true);
+  });
+});
+
