@@ -97,6 +97,8 @@ export class SignatureVerifier {
   private readonly methods = new Map<SignatureMethod, MethodVerifier>();
   private readonly cache = new Map<string, Check>();
   private readonly inflight = new Map<string, Promise<Check>>();
+  /** Bumped by clearCache: a check that started before is neither cached nor joined after it. */
+  private generation = 0;
   private readonly cacheLimit: number;
 
   constructor(options: SignatureVerifierOptions) {
@@ -114,6 +116,8 @@ export class SignatureVerifier {
 
   clearCache(): void {
     this.cache.clear();
+    this.inflight.clear();
+    this.generation++;
   }
 
   async verifyObject(request: VerifyObjectRequest): Promise<VerificationResult> {
@@ -148,15 +152,18 @@ export class SignatureVerifier {
     }
     const pending = this.inflight.get(key);
     if (pending) return pending;
-    const run = this.runCheck(raw, kind)
+    const generation = this.generation;
+    const run: Promise<Check> = this.runCheck(raw, kind)
       .then((check) => {
-        if (this.cacheLimit > 0 && !check.outcome?.transient) {
+        if (this.cacheLimit > 0 && !check.outcome?.transient && generation === this.generation) {
           this.cache.set(key, check);
           if (this.cache.size > this.cacheLimit) this.cache.delete(this.cache.keys().next().value as string);
         }
         return check;
       })
-      .finally(() => this.inflight.delete(key));
+      .finally(() => {
+        if (this.inflight.get(key) === run) this.inflight.delete(key);
+      });
     this.inflight.set(key, run);
     return run;
   }

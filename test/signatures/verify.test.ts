@@ -235,6 +235,17 @@ describe('SignatureVerifier with real gpg and git fixtures', () => {
     expect(v.cachedObjects).toBe(1);
   });
 
+  it('does not cache a check that was in flight when the cache was cleared (trust material changed)', async () => {
+    const v = await verifier();
+    const raw = await catFile(repo, commits.good as string, 'commit');
+    const pending = v.verifyObject({ raw, kind: 'commit' });
+    v.clearCache();
+    expect((await pending).verified).toBe(true);
+    expect(v.cachedObjects).toBe(0);
+    await run(v, 'good');
+    expect(v.cachedObjects).toBe(1);
+  });
+
   it('fails closed on garbage input', async () => {
     const v = await verifier();
     const garbage = await v.verifyObject({ raw: Buffer.from('not a commit'), kind: 'commit' });
