@@ -40,6 +40,38 @@ export interface PolicyStageOptions {
   now: Date;
 }
 
+/** The values of a plain Secret's `data` (encoded and decoded) and `stringData`: never to be quoted. */
+function secretValues(object: Record<string, unknown>): string[] {
+  if (object.apiVersion !== 'v1' || object.kind !== 'Secret') return [];
+  const values: string[] = [];
+  for (const field of ['data', 'stringData'] as const) {
+    const map = object[field];
+    if (map === null || typeof map !== 'object') continue;
+    for (const v of Object.values(map)) {
+      if (typeof v !== 'string' || v === '') continue;
+      values.push(v);
+      if (field === 'data') values.push(Buffer.from(v, 'base64').toString('utf8'));
+    }
+  }
+  return values.filter((v) => v !== '');
+}
+
+/**
+ * A rule's message as a finding may carry it: violations quote the value they found, and for a
+ * plain Secret that value is the secret (the message goes to the answer, the audit record and
+ * admission warnings). Values are replaced; a message quoting a value too short to replace
+ * safely is withheld whole.
+ */
+function withoutSecretValues(message: string, object: Record<string, unknown>): string {
+  let out = message;
+  for (const v of secretValues(object).sort((a, b) => b.length - a.length)) {
+    if (!out.includes(v)) continue;
+    if (v.length < 4) return 'the rule failed on a Secret; its message is withheld because it quotes the Secret\'s data';
+    out = out.split(v).join('[redacted]');
+  }
+  return out;
+}
+
 function finding(r: PolicyResult, mode: PolicyMode, manifest: Manifest): PolicyFinding {
   return {
     policy: r.policy,
@@ -48,7 +80,7 @@ function finding(r: PolicyResult, mode: PolicyMode, manifest: Manifest): PolicyF
     status: r.status as 'fail' | 'error',
     ...(r.severity ? { severity: r.severity } : {}),
     resource: describeManifest(manifest),
-    message: r.message ?? (r.status === 'fail' ? 'the rule failed' : 'the rule could not be evaluated'),
+    message: withoutSecretValues(r.message ?? (r.status === 'fail' ? 'the rule failed' : 'the rule could not be evaluated'), manifest.object),
   };
 }
 

@@ -141,3 +141,35 @@ spec:
     expect(results.get(set, manifests[0]!.object)).toBeUndefined();
   });
 });
+
+describe('findings on a plain Secret', () => {
+  it('never quote its data: values are replaced, a short one withholds the message', async () => {
+    const dir = policyDir(scratch, 'secret-values', `apiVersion: json.kyverno.io/v1alpha1
+kind: ValidatingPolicy
+metadata: {name: secret-values}
+spec:
+  rules:
+    - name: known-password
+      match: {any: [{kind: Secret}]}
+      assert:
+        all:
+          - message: "the password {{ stringData.password }} is not the expected one"
+            check:
+              stringData: {password: expected}
+          - check:
+              data: {token: eHl6}
+`);
+    const set = await load([dir]);
+    const secret = (password: string, token: string) =>
+      parseManifests([{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, stringData: { password }, data: { token: Buffer.from(token).toString('base64') } }], limits);
+    const long = evaluatePolicies(set, secret('hunter2-long', 'sk-live-123456'), options(new Date()));
+    const text = JSON.stringify(long);
+    expect(long.evidence.failures.length).toBeGreaterThan(0);
+    for (const value of ['hunter2-long', 'sk-live-123456', Buffer.from('sk-live-123456').toString('base64')]) expect(text).not.toContain(value);
+    expect(text).toContain('[redacted]');
+    const short = evaluatePolicies(set, secret('pw', 'abc'), options(new Date()));
+    expect(short.evidence.failures.map((f) => f.message)).toEqual(expect.arrayContaining([expect.stringContaining('withheld')]));
+    expect(JSON.stringify(short.reasons)).not.toMatch(/"pw"|: pw\b/);
+  });
+});
+
