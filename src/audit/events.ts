@@ -1,4 +1,4 @@
-import type { AuditEvent, SecurityEventType } from './record.js';
+import type { AuditEvent } from './record.js';
 
 /**
  * The typed shape of a decision record's event part (docs/audit.md §2.2). Every field the
@@ -78,7 +78,3 @@ export function sanitizeEvent(event: AuditEvent): AuditEvent {
   return { ...event, secrets: deliveredSecrets(event.secrets) };
 }
 
-/** A security event with its type checked at compile time. */
-export function securityEvent(type: SecurityEventType, fields: Record<string, unknown> = {}): AuditEvent {
-  return { ...fields, type };
-}

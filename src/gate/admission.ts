@@ -60,11 +60,7 @@ function summarise(evidence: PolicyEvidence): string {
   return `denied by syncgate: ${shown.join('; ')}${more}`;
 }
 
-/**
- * One admission review: the policies in force on the object being admitted. No side effects
- * (sideEffects: None): a dry run gets exactly the same answer, and only a record marked dryRun.
- * Any error ends in allowed=false with a reason, within the deadline.
- */
+/** What judge() decided; a value, so that nothing late can change it. */
 interface Verdict {
   allowed: boolean;
   status?: AdmissionResponse['response']['status'];

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Config } from '../config/schema.js';
-import { ConfigError, SyncgateError, asSyncgateError } from '../errors.js';
+import { ConfigError, asSyncgateError } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
 import { FileSealingKeySource } from '../kube/file-key-source.js';
 import type { KeySourceReport, SealingKeySource } from '../kube/tracked-keys.js';
@@ -131,6 +131,3 @@ export function createSealingRuntime(config: Config['sealing'], logger: Logger, 
   };
 }
 
-export function sealingUnavailable(message: string): SyncgateError {
-  return new SyncgateError('SEALING_UNAVAILABLE', message);
-}

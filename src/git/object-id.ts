@@ -4,14 +4,9 @@ import { hash } from 'node:crypto';
 export type ObjectFormat = 'sha1' | 'sha256';
 export type GitObjectKind = 'commit' | 'tag' | 'tree' | 'blob';
 
-export const OBJECT_FORMATS: readonly ObjectFormat[] = ['sha1', 'sha256'];
 export const GIT_OBJECT_KINDS: readonly GitObjectKind[] = ['commit', 'tag', 'tree', 'blob'];
 
 const HEX_LENGTH: Record<ObjectFormat, number> = { sha1: 40, sha256: 64 };
-
-export function hexLength(format: ObjectFormat): number {
-  return HEX_LENGTH[format];
-}
 
 /** The object format whose ids have this many hex digits, if any. */
 export function formatForHexLength(length: number): ObjectFormat | undefined {

@@ -47,10 +47,3 @@ export class BudgetExceededError extends PolicyEvalError {
   }
 }
 
-/** Formats a location as `file[#doc]: path` for messages. */
-export function formatLocation(loc: ErrorLocation): string {
-  let out = loc.file ?? '<input>';
-  if (loc.document !== undefined) out += ` (document ${loc.document})`;
-  if (loc.path) out += ` at ${loc.path}`;
-  return out;
-}

@@ -13,19 +13,15 @@
  * flags (arguments or NODE_OPTIONS) are left alone.
  */
 import { setFlagsFromString } from 'node:v8';
+import { operatorGaveFlag } from './node-flags.js';
 
 const GROWING_PERCENT = 100;
 
 const HEAP_FLAG = /^--(heap-growing-percent|max-old-space-size|max-semi-space-size|initial-old-space-size|initial-heap-size|max-heap-size)\b/;
 
-function operatorSetHeapFlags(): boolean {
-  const args = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
-  return args.some((a) => HEAP_FLAG.test(a.replaceAll('_', '-')));
-}
-
 /** Sets the gate's heap-growing factor; false when the operator gave heap flags (or it failed). */
 export function widenHeapGrowth(): boolean {
-  if (operatorSetHeapFlags()) return false;
+  if (operatorGaveFlag(HEAP_FLAG)) return false;
   try {
     setFlagsFromString(`--heap-growing-percent=${GROWING_PERCENT}`);
     return true;

@@ -16,6 +16,7 @@
  * operator's --jitless or --no-opt is never undone.
  */
 import { setFlagsFromString } from 'node:v8';
+import { operatorGaveFlag } from './node-flags.js';
 
 /** Resume anyway after this long: a gate that never gets ready (a policy retried for ever) still serves probes optimized. */
 const RESUME_AFTER_MS = 60_000;
@@ -24,14 +25,9 @@ const COMPILER_FLAG = /^--(no-)?(maglev|turbofan|turboshaft|jitless|opt|max-opt|
 
 let resume: (() => void) | undefined;
 
-function operatorSetCompilerFlags(): boolean {
-  const args = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
-  return args.some((a) => COMPILER_FLAG.test(a.replaceAll('_', '-')));
-}
-
 /** Pauses the optimizing compilers until resumeOptimizingCompilers (or RESUME_AFTER_MS); false when it did not (see above). */
 export function pauseOptimizingCompilers(): boolean {
-  if (resume || operatorSetCompilerFlags()) return false;
+  if (resume || operatorGaveFlag(COMPILER_FLAG)) return false;
   try {
     setFlagsFromString('--no-maglev');
     setFlagsFromString('--no-turbofan');

@@ -152,7 +152,3 @@ export class SshJudge {
   }
 }
 
-/** One-off judgement (no cached outcome to keep the precomputed parts in). */
-export function judgeSshSigner(input: JudgeInput, context: FinishContext): FinishResult {
-  return new SshJudge(input).judge(context);
-}

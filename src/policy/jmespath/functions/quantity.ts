@@ -77,8 +77,4 @@ export function quantityToNumber(q: Quantity): number {
   return Number(q.nano) / 1e9;
 }
 
-export function quantityFromNano(nano: bigint, format: QuantityFormat): Quantity {
-  return { nano, format };
-}
-
 export { NANO, divCeil };

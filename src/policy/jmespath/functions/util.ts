@@ -30,12 +30,6 @@ export const T = {
 export function arg(...types: number[]): InputSignature {
   return { types };
 }
-export function optionalArg(...types: number[]): InputSignature {
-  return { types, optional: true };
-}
-export function variadicArg(...types: number[]): InputSignature {
-  return { types, variadic: true };
-}
 
 export function def(name: string, signature: InputSignature[], fn: (args: JsonValue[]) => JsonValue): FunctionDef {
   return { name, signature, fn };
