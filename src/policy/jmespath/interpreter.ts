@@ -239,7 +239,6 @@ export class JmesPath {
   private readonly callers = new Map<string, Caller | undefined>();
   private readonly host: ClosureHost;
   private table!: Record<string, FunctionEntry>;
-  private validators!: Map<string, (args: unknown[]) => void>;
   readonly env: FunctionEnv;
 
   constructor(functions: (env: FunctionEnv) => FunctionDef[], env: FunctionEnv = { now: () => new Date() }) {
@@ -252,20 +251,12 @@ export class JmesPath {
       return libTypeName(obj);
     };
     const table = (runtime as unknown as { _functionTable: Record<string, FunctionEntry> })._functionTable;
-    const validators = new Map<string, (args: unknown[]) => void>();
     this.table = table;
-    this.validators = validators;
+    // The tree interpreter's calls go through the same resolved callers as compiled code.
     runtime.callFunction = (name: string, args: unknown[]) => {
-      this.interp.budget.charge(argumentCost(args));
-      const entry = Object.hasOwn(table, name) ? table[name] : undefined;
-      if (entry === undefined) throw new Error(`Unknown function: ${name}()`);
-      let validate = validators.get(name);
-      if (validate === undefined) {
-        validate = argumentValidator(name, entry._signature, runtime);
-        validators.set(name, validate);
-      }
-      validate(args);
-      return entry._func.call(runtime, args);
+      const caller = this.functionCaller(name);
+      if (caller === undefined) throw new Error(`Unknown function: ${name}()`);
+      return caller(args as JsonValue[], this.interp.bindings, this.interp.budget);
     };
     for (const def of functions(this.env)) {
       const result = runtime.register(def.name, def.fn, def.signature, { override: true });
@@ -297,20 +288,25 @@ export class JmesPath {
     };
   }
 
-  /** Runs the interpreter on `node` with these bindings and budget (no error wrapping). */
-  private visitWith(node: Ast, value: JsonValue, bindings: Bindings, budget: Budget): JsonValue {
+  /** Runs `fn` with the interpreter's bindings and budget set to these (restored after). */
+  private withScope<T>(bindings: Bindings, budget: Budget, fn: () => T): T {
     const interp = this.interp;
     const savedBindings = interp.bindings;
     const savedBudget = interp.budget;
     interp.bindings = bindings;
     interp.budget = budget;
     try {
-      const out = interp.visit(node, value);
-      return (out === undefined ? null : out) as JsonValue;
+      return fn();
     } finally {
       interp.bindings = savedBindings;
       interp.budget = savedBudget;
     }
+  }
+
+  /** Runs the interpreter on `node` with these bindings and budget (no error wrapping). */
+  private visitWith(node: Ast, value: JsonValue, bindings: Bindings, budget: Budget): JsonValue {
+    const out = this.withScope(bindings, budget, () => this.interp.visit(node, value));
+    return (out === undefined ? null : out) as JsonValue;
   }
 
   /**
@@ -325,24 +321,13 @@ export class JmesPath {
     if (entry !== undefined) {
       const runtime = this.interp.runtime;
       const validate = argumentValidator(name, entry._signature, runtime);
-      this.validators.set(name, validate);
       const fn = entry._func;
       const takesExpref = entry._signature.some((sig) => sig.types.includes(TYPE_EXPREF));
       caller = takesExpref
         ? (args, bindings, budget) => {
             budget.charge(argumentCost(args));
             validate(args);
-            const interp = this.interp;
-            const savedBindings = interp.bindings;
-            const savedBudget = interp.budget;
-            interp.bindings = bindings;
-            interp.budget = budget;
-            try {
-              return fn.call(runtime, args);
-            } finally {
-              interp.bindings = savedBindings;
-              interp.budget = savedBudget;
-            }
+            return this.withScope(bindings, budget, () => fn.call(runtime, args));
           }
         : (args, _bindings, budget) => {
             budget.charge(argumentCost(args));
@@ -409,24 +394,10 @@ export class JmesPath {
    * Errors are `PolicyEvalError`s; library errors are wrapped with code POLICY_EVAL_ERROR.
    */
   evaluate(ast: Ast, value: JsonValue, bindings: Bindings, budget: Budget): JsonValue {
-    const interp = this.interp;
-    const savedBindings = interp.bindings;
-    const savedBudget = interp.budget;
-    interp.bindings = bindings;
-    interp.budget = budget;
     try {
-      const out = interp.visit(ast, value);
-      return (out === undefined ? null : out) as JsonValue;
+      return this.visitWith(ast, value, bindings, budget);
     } catch (err) {
-      if (err instanceof SyncgateError) throw err;
-      if (err instanceof RangeError) {
-        throw new PolicyEvalError(PolicyErrorCode.BUDGET_EXCEEDED, `evaluation too deep: ${err.message}`, undefined, { cause: err });
-      }
-      const msg = err instanceof Error ? err.message : String(err);
-      throw new PolicyEvalError(PolicyErrorCode.EVAL_ERROR, msg, undefined, { cause: err });
-    } finally {
-      interp.bindings = savedBindings;
-      interp.budget = savedBudget;
+      return asEvalError(err);
     }
   }
 
