@@ -75,6 +75,12 @@ export function createApp(options: AppOptions): express.Express {
     res.status(status ?? STATUS[decision.outcome]).json(decision);
   };
 
+  /** The last resort when a rejection could not be answered as a decision: a deny, never silence. */
+  const failUnanswered = (res: Response, err: unknown) => {
+    logger.error({ err: (err as Error).message }, 'could not answer a rejected request');
+    if (!res.headersSent) res.status(500).json({ allowed: false, reasons: [{ code: 'INTERNAL_ERROR', message: 'internal error; the request is denied' }] });
+  };
+
   app.use(createSealingKeyRouter(gate.sealing, options.bodyLimitBytes));
   for (const router of options.routers ?? []) app.use(router);
 
@@ -94,7 +100,7 @@ export function createApp(options: AppOptions): express.Express {
       if (!req.is('application/json')) {
         void rejectRequest(new InputError('REQUEST_NOT_JSON', 'the request body must be JSON (Content-Type: application/json)'), caller, gate)
           .then((d) => sendDecision(res, d, 415))
-          .catch((err: unknown) => logger.error({ err: (err as Error).message }, 'could not answer a rejected request'));
+          .catch((err: unknown) => failUnanswered(res, err));
         return;
       }
       next();
@@ -147,7 +153,7 @@ export function createApp(options: AppOptions): express.Express {
     }
     void rejectRequest(error, caller, gate, status === 500 ? 'deny' : 'bad_request')
       .then((d) => sendDecision(res, d, status === 500 ? 403 : status))
-      .catch((err: unknown) => logger.error({ err: (err as Error).message }, 'could not answer a rejected request'));
+      .catch((err: unknown) => failUnanswered(res, err));
   });
 
   app.use((_req, res) => {
