@@ -4,6 +4,7 @@ import { SyncgateError } from '../errors.js';
 import { widenHeapGrowth } from '../server/heap-growth.js';
 import { pauseOptimizingCompilers } from '../server/optimizer-pause.js';
 import { EXIT_USAGE } from './exit-codes.js';
+import { VERSION } from '../version.js';
 
 // The gate's start is run-once code: V8's optimizing compilers wait until it is ready
 // (optimizer-pause.ts); and its old generation may grow to twice what is live (heap-growth.ts).
@@ -60,7 +61,7 @@ if (!(await runServeDirectly(process.argv.slice(2)))) {
   const { Command: CommandClass, CommanderError } = await import('commander');
   const program = new CommandClass('syncgate')
     .description('security gate for GitOps: commit signatures, policies, sealed secrets, audit')
-    .version('0.1.0')
+    .version(VERSION)
     .exitOverride()
     .showHelpAfterError();
 

@@ -11,6 +11,7 @@ import { evaluate, loadPolicies, parseBindings, parsePayload, PolicyErrorCode, P
 import { documentStartLines, jsonReport, junitReport, REPORT_FORMATS, sarifReport, textReport, type ReportFormat } from '../policy/report.js';
 import type { JsonValue } from '../policy/index.js';
 import { EXIT_FAIL, EXIT_OK } from './exit-codes.js';
+import { VERSION } from '../version.js';
 
 interface Options {
   policy?: string[];
@@ -63,7 +64,7 @@ export function registerPolicyScan(policy: Command): void {
         payloadFile: opts.payload,
         ...(bindings !== undefined ? { bindings } : {}),
         ...(lines ? { resourceLines: lines } : {}),
-        toolVersion: '0.1.0',
+        toolVersion: VERSION,
       };
       let out: string;
       if (format === 'json') out = `${JSON.stringify(jsonReport(input), null, 2)}\n`;

@@ -1,5 +1,6 @@
 import type { AuditRecord } from '../record.js';
 import { applicationName, arr, callerOf, destinationOf, obj, policyRefs, reasonCodes, secretsOf, signerOf, str } from './fields.js';
+import { VERSION } from '../../version.js';
 
 /** OCSF schema version the mapping follows (docs/audit.md §8.3). */
 export const OCSF_VERSION = '1.3.0';
@@ -34,7 +35,7 @@ const clean = <T extends Record<string, unknown>>(o: T): T => Object.fromEntries
  * OCSF place travel in `unmapped`; `metadata.uid` is the record hash and `metadata.sequence` the
  * seq, so an OCSF consumer can still point at the exact chained record.
  */
-export function toOcsf(r: AuditRecord, product: { version: string } = { version: '0.1.0' }): Record<string, unknown> {
+export function toOcsf(r: AuditRecord, product: { version: string } = { version: VERSION }): Record<string, unknown> {
   const activity = ACTIVITY[r.type] ?? OTHER;
   const sev = severity(r);
   const st = status(r);

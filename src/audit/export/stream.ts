@@ -7,6 +7,7 @@ import { snapshotLog } from '../snapshot.js';
 import { csvHeader, csvRow } from './csv.js';
 import { matches, type ExportFilter } from './filter.js';
 import { toOcsf } from './ocsf.js';
+import { VERSION } from '../../version.js';
 
 export type ExportFormat = 'jsonl' | 'csv' | 'ocsf';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['jsonl', 'csv', 'ocsf'];
@@ -90,7 +91,7 @@ export async function* exportChunks(files: ExportFile[], options: ExportOptions)
           ? `${line.text}\n`
           : options.format === 'csv'
             ? csvRow(record)
-            : `${JSON.stringify(toOcsf(record, { version: options.productVersion ?? '0.1.0' }))}\n`;
+            : `${JSON.stringify(toOcsf(record, { version: options.productVersion ?? VERSION }))}\n`;
       buffer.push(out);
       size += out.length;
       if (size >= CHUNK) {
