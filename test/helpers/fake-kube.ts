@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import yaml from 'js-yaml';
+import { KubeError } from '../../src/kube/errors.js';
 
 /**
  * A stand-in for the Kubernetes API server that speaks exactly the Secret paths src/kube uses
@@ -492,4 +493,15 @@ export async function deadPort(): Promise<number> {
   const port = (s.address() as AddressInfo).port;
   await new Promise<void>((r) => s.close(() => r()));
   return port;
+}
+
+/** The KubeError `p` rejects with; fails the test when it does not reject, or with something else. */
+export async function rejectedWithKubeError(p: Promise<unknown>): Promise<KubeError> {
+  try {
+    await p;
+  } catch (err) {
+    if (!(err instanceof KubeError)) throw new Error(`expected a KubeError, got ${String(err)}`, { cause: err });
+    return err;
+  }
+  throw new Error('expected a rejection');
 }

@@ -4,22 +4,12 @@ import path from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KubeClient, KubeError, loadKubeConfig, contextNamespace, gateNamespace } from '../../src/kube/index.js';
-import { FakeKube, deadPort } from '../helpers/fake-kube.js';
+import { KubeClient, loadKubeConfig, contextNamespace, gateNamespace, type KubeError } from '../../src/kube/index.js';
+import { FakeKube, deadPort, rejectedWithKubeError as rejected } from '../helpers/fake-kube.js';
 
 const NS = 'syncgate';
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const PLAINTEXT = 'kube-client-plaintext-9f3a';
-
-async function rejected(p: Promise<unknown>): Promise<KubeError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(KubeError);
-    return err as KubeError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('KubeClient against the local API stand-in', () => {
   let fake: FakeKube;

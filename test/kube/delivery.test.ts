@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KubeClient, KubeError, applySecret, deleteSecret, listDeliveredSecrets, keySecretManifest, type SecretOwner } from '../../src/kube/index.js';
+import { KubeClient, applySecret, deleteSecret, listDeliveredSecrets, keySecretManifest, type SecretOwner } from '../../src/kube/index.js';
 import { generateSealingKey, sealSecret, SealingKeyring, unsealSealedSecret, type Secret } from '../../src/secrets/index.js';
-import { FakeKube, deadPort } from '../helpers/fake-kube.js';
+import { FakeKube, deadPort, rejectedWithKubeError as rejected } from '../helpers/fake-kube.js';
 
 const PLAIN = 'delivery-plaintext-7d1e';
 const owner: SecretOwner = { apiVersion: 'syncgate.dev/v1alpha1', kind: 'SealedSecret', name: 'db', namespace: 'payments' };
@@ -10,16 +10,6 @@ function unsealed(values: Record<string, string>): Secret {
   const key = generateSealingKey();
   const sealed = sealSecret({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'payments', labels: { app: 'pay' } }, stringData: values }, key.public);
   return unsealSealedSecret(sealed, new SealingKeyring([key]));
-}
-
-async function rejected(p: Promise<unknown>): Promise<KubeError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(KubeError);
-    return err as KubeError;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('delivering unsealed Secrets (server-side apply)', () => {
