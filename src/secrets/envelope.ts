@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import { cachedBoxKey } from './box-key-cache.js';
 import { SealError, SealErrorCode } from './errors.js';
 import { MAX_VALUE_BYTES, SCOPES, objectRef, type SealTarget } from './format.js';
 import { KEY_ID_BYTES, type SealingKey, type SealingPublicKey } from './keys.js';
@@ -9,7 +10,6 @@ import {
   boxAfter,
   boxOpenAfter,
   boxSharedKey,
-  boxSharedKeyFromRaw,
   generateX25519,
   randomNonce,
   rawPublicKey,
@@ -113,9 +113,7 @@ export function openEnvelope(encoded: string, findKey: (keyId: string) => Sealin
 
   let message: Uint8Array | null;
   try {
-    const k = boxSharedKeyFromRaw(key.privateKey, env.ephemeralPublicKey);
-    message = boxOpenAfter(env.box, env.nonce, k);
-    k.fill(0);
+    message = boxOpenAfter(env.box, env.nonce, cachedBoxKey(key.privateKey, env.ephemeralPublicKey));
   } catch {
     message = null; // low-order ephemeral point
   }
