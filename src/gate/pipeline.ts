@@ -107,11 +107,15 @@ async function runStages(work: Work, body: unknown, deps: GateDependencies, sign
   work.secrets = await timed(work, deps, 'secrets', () => deliverSecrets(work.manifests!, deps.sealing, work.request!.application, signal));
 }
 
+// One shared reason (thrown by a stage that outlived its decision, and logged at most): a new
+// Error per decision would capture a stack trace every time for nothing.
+const DECISION_SETTLED = Object.freeze(new SyncgateError('DECISION_SETTLED', 'the decision was already answered'));
+
 /**
  * One decision: run the stages under a deadline, then record the outcome durably before
  * returning it. Any failure anywhere (including the record) ends in a deny.
  */
-export async function runGate(body: unknown, caller: Caller, deps: GateDependencies, extra: { requestDigest?: string } = {}): Promise<Decision> {
+export async function runGate(body: unknown, caller: Caller, deps: GateDependencies, extra: { requestDigest?: string | Promise<string> } = {}): Promise<Decision> {
   const work: Work = {
     decisionId: randomUUID(),
     verifications: [],
@@ -131,7 +135,7 @@ export async function runGate(body: unknown, caller: Caller, deps: GateDependenc
     if (err instanceof Denial) work.reasons.push(...err.reasons);
     else work.reasons.push(reasonOf(asSyncgateError(err)));
   } finally {
-    settled.abort(new SyncgateError('DECISION_SETTLED', 'the decision was already answered'));
+    settled.abort(DECISION_SETTLED);
   }
   return record(work, caller, deps, extra.requestDigest);
 }
@@ -149,7 +153,7 @@ export async function rejectRequest(err: SyncgateError, caller: Caller, deps: Ga
   return record(work, caller, deps, undefined);
 }
 
-async function record(work: Work, caller: Caller, deps: GateDependencies, requestDigest: string | undefined): Promise<Decision> {
+async function record(work: Work, caller: Caller, deps: GateDependencies, requestDigest: string | Promise<string> | undefined): Promise<Decision> {
   const r = work.request;
   const decision: Decision = {
     decisionId: work.decisionId,
@@ -170,6 +174,7 @@ async function record(work: Work, caller: Caller, deps: GateDependencies, reques
   };
   const policyRecord = decision.policy ? auditPolicyEvidence(decision.policy) : null;
   try {
+    const digest = requestDigest === undefined ? null : await requestDigest;
     const rec = await timed(work, deps, 'record', () =>
       withDeadline(
         deps.audit.append({
@@ -191,7 +196,7 @@ async function record(work: Work, caller: Caller, deps: GateDependencies, reques
           secrets: decision.secrets?.delivered ?? [],
           secretsPruned: decision.secrets?.pruned ?? [],
           destination: r?.application?.destination ?? null,
-          requestDigest: requestDigest ?? null,
+          requestDigest: digest,
         }),
         deps.limits.decisionTimeoutMs,
         'AUDIT_TIMEOUT',

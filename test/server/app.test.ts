@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import net from 'node:net';
@@ -39,14 +40,15 @@ describe('HTTP server', () => {
   });
 
   it('denies an unsigned commit with UNSIGNED and records the decision', async () => {
-    const { status, json } = await gate.post({ ...unsigned, manifests });
+    const sent = JSON.stringify({ ...unsigned, manifests });
+    const { status, json } = await gate.post(sent);
     expect(status).toBe(403);
     expect(json).toMatchObject({ allowed: false, outcome: 'deny', revision: unsigned.revision });
     expect((json.reasons as Array<{ code: string }>)[0]!.code).toBe('UNSIGNED');
     const audit = json.audit as { seq: number; hash: string };
     const record = (await gate.records()).find((r) => r.seq === audit.seq)!;
     expect(record).toMatchObject({ type: 'decision', decisionId: json.decisionId, outcome: 'deny', hash: audit.hash });
-    expect(String(record.requestDigest)).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(record.requestDigest).toBe(`sha256:${createHash('sha256').update(sent).digest('hex')}`);
   });
 
   it('denies a commit that does not hash to the revision', async () => {
