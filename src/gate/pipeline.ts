@@ -115,7 +115,12 @@ const DECISION_SETTLED = Object.freeze(new SyncgateError('DECISION_SETTLED', 'th
  * One decision: run the stages under a deadline, then record the outcome durably before
  * returning it. Any failure anywhere (including the record) ends in a deny.
  */
-export async function runGate(body: unknown, caller: Caller, deps: GateDependencies, extra: { requestDigest?: string | Promise<string> } = {}): Promise<Decision> {
+export async function runGate(
+  body: unknown,
+  caller: Caller,
+  deps: GateDependencies,
+  extra: { requestDigest?: string | Promise<string>; /** called once the stages are done with `body`, even after a deadline */ onStagesSettled?: () => void } = {},
+): Promise<Decision> {
   const work: Work = {
     decisionId: randomUUID(),
     verifications: [],
@@ -128,7 +133,9 @@ export async function runGate(body: unknown, caller: Caller, deps: GateDependenc
   // server) must not start side effects (Secret writes, deletes) for a decision answered as a deny.
   const settled = new AbortController();
   try {
-    await withDeadline(runStages(work, body, deps, settled.signal), deps.limits.decisionTimeoutMs, 'DECISION_TIMEOUT', 'the decision');
+    const stages = runStages(work, body, deps, settled.signal);
+    if (extra.onStagesSettled) stages.then(extra.onStagesSettled, extra.onStagesSettled);
+    await withDeadline(stages, deps.limits.decisionTimeoutMs, 'DECISION_TIMEOUT', 'the decision');
     work.outcome = 'allow';
   } catch (err) {
     if (work.outcome !== 'bad_request') work.outcome = 'deny';

@@ -57,6 +57,21 @@ describe('runGate', () => {
     expect(d.audit.records).toHaveLength(1);
   });
 
+  it('says when the stages are done with the body only once they settle, after the answer when a deadline came first', async () => {
+    let settledAt = 0;
+    const decision = await runGate(body, caller, deps(verifiedBy(400)), { onStagesSettled: () => (settledAt = Date.now()) });
+    const answeredAt = Date.now();
+    expect(decision.reasons).toEqual([expect.objectContaining({ code: 'DECISION_TIMEOUT' })]);
+    expect(settledAt).toBe(0);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(settledAt).toBeGreaterThan(answeredAt);
+
+    let calls = 0;
+    await runGate(body, caller, deps(verifiedBy()), { onStagesSettled: () => calls++ });
+    await runGate({ revision: 'not a revision' }, caller, deps(verifiedBy()), { onStagesSettled: () => calls++ });
+    expect(calls).toBe(2);
+  });
+
   it('denies with TRUST_NOT_LOADED while there is no verifier', async () => {
     const decision = await runGate(body, caller, deps(undefined));
     expect(decision.reasons).toEqual([expect.objectContaining({ code: 'TRUST_NOT_LOADED' })]);

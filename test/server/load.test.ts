@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,6 +42,13 @@ describe('load: 1,000 concurrent decisions', () => {
     const ids = new Set(decisions.map((r) => r.decisionId));
     expect(ids.size).toBe(1000);
     for (const a of answers) expect(ids.has(a.json.decisionId)).toBe(true);
+    // Each record names the body its own request sent (bodies are read into reused buffers).
+    const digestOf = (text: string) => `sha256:${createHash('sha256').update(text).digest('hex')}`;
+    const digests = { allow: digestOf(allowed), deny: digestOf(denied) };
+    for (const r of decisions) {
+      if (r.outcome === 'bad_request') expect(r.requestDigest).toBeNull();
+      else expect(r.requestDigest).toBe(digests[r.outcome as 'allow' | 'deny']);
+    }
     // The chain is unbroken.
     const all = await gate.records();
     all.forEach((r, i) => {
