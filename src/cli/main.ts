@@ -7,7 +7,7 @@ import { EXIT_USAGE } from './exit-codes.js';
 import { VERSION } from '../version.js';
 
 // The gate's start is run-once code: V8's optimizing compilers wait until it is ready
-// (optimizer-pause.ts); and its old generation may grow to twice what is live (heap-growth.ts).
+// (optimizer-pause.ts); and its old generation may grow to three times what is live (heap-growth.ts).
 if (process.argv[2] === 'serve') {
   pauseOptimizingCompilers();
   widenHeapGrowth();

@@ -1,5 +1,5 @@
 /**
- * widenHeapGrowth: V8 then grows the old generation by a factor of 2 after a full GC (its own
+ * widenHeapGrowth: V8 then grows the old generation by a factor of 3 after a full GC (its own
  * trace says so), unless the operator gave heap flags. In child processes: V8 flags are
  * process-wide, and this test's own process must not be touched.
  */
@@ -25,15 +25,22 @@ console.log(JSON.stringify({ widened }));`;
 }
 
 describe('widenHeapGrowth', () => {
-  it('makes V8 grow the old generation by a factor of 2', () => {
+  it('makes V8 grow the old generation by a factor of 3', () => {
     const { widened, factors } = run([]);
     expect(widened).toBe(true);
     expect(factors.length).toBeGreaterThan(0);
-    expect(new Set(factors)).toEqual(new Set(['2.0']));
+    expect(new Set(factors)).toEqual(new Set(['3.0']));
+  });
+
+  it('still applies when node was given only a young-generation size (as the image starts it)', () => {
+    const { widened, factors } = run(['--max-semi-space-size=8']);
+    expect(widened).toBe(true);
+    expect(new Set(factors)).toEqual(new Set(['3.0']));
   });
 
   it('leaves alone a process started with heap flags of its own', () => {
     expect(run(['--max-old-space-size=512']).widened).toBe(false);
-    expect(run([], { NODE_OPTIONS: '--max-semi-space-size=4' }).widened).toBe(false);
+    expect(run(['--heap-growing-percent=50']).widened).toBe(false);
+    expect(run([], { NODE_OPTIONS: '--max-old-space-size=256' }).widened).toBe(false);
   });
 });
