@@ -32,5 +32,6 @@ VOLUME ["/var/lib/syncgate"]
 EXPOSE 8480
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8480/healthz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/cli/main.js"]
+# The young generation's size can only be set when node starts (src/server/young-generation.ts).
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--max-semi-space-size=8", "/app/dist/cli/main.js"]
 CMD ["serve", "--audit-log", "/var/lib/syncgate/audit.jsonl"]

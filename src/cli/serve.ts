@@ -4,6 +4,7 @@ import { createLogger } from '../log.js';
 import { compactHeap } from '../server/heap.js';
 import { resumeOptimizingCompilers } from '../server/optimizer-pause.js';
 import { startGate } from '../server/start.js';
+import { youngGenerationAdvice } from '../server/young-generation.js';
 
 /** After ready, the startup memory is handed back once the first probes are answered (heap.ts). */
 const COMPACT_AFTER_READY_MS = 200;
@@ -79,6 +80,8 @@ export async function runServe(opts: ServeOptions): Promise<void> {
     );
   }
   logger.info({ url: gate.url, config: loaded.source, auditLog: loaded.config.audit.path }, 'syncgate listening');
+  const advice = youngGenerationAdvice();
+  if (advice) logger.warn(advice);
   gate.ready.then(
     () => {
       logger.info('syncgate ready');
