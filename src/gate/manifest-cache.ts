@@ -26,8 +26,19 @@ export interface ManifestCacheStats {
   bytes: number;
 }
 
+/** Where one document of a remembered rendering lies in its body, and its ManifestCache key. */
+export interface RenderedDocument {
+  readonly from: number;
+  readonly to: number;
+  readonly key: string;
+}
+
+/** Renderings remembered (request bodies); each is an array of small records, the keys shared with the documents'. */
+const RENDERINGS = 64;
+
 export class ManifestCache {
   private readonly entries = new Map<string, { doc: CachedDocument; bytes: number }>();
+  private readonly renderings = new Map<string, readonly RenderedDocument[]>();
   private bytes = 0;
   private hits = 0;
   private misses = 0;
@@ -58,6 +69,21 @@ export class ManifestCache {
       this.entries.delete(key);
       this.bytes -= old.bytes;
     }
+  }
+
+  /**
+   * The document ranges and keys of a request body seen before, by the SHA-256 of the whole body
+   * (`requestDigest`): the same bytes split the same way, so a re-render needs neither the split
+   * nor a hash per document. The documents themselves are still looked up (and may have left).
+   */
+  rendering(bodyDigest: string): readonly RenderedDocument[] | undefined {
+    return this.maxBytes > 0 ? this.renderings.get(bodyDigest) : undefined;
+  }
+
+  rememberRendering(bodyDigest: string, documents: readonly RenderedDocument[]): void {
+    if (this.maxBytes <= 0 || this.renderings.has(bodyDigest)) return;
+    this.renderings.set(bodyDigest, Object.freeze(documents));
+    if (this.renderings.size > RENDERINGS) this.renderings.delete(this.renderings.keys().next().value!);
   }
 
   stats(): ManifestCacheStats {

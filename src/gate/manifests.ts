@@ -3,7 +3,7 @@ import yaml from 'js-yaml';
 import { InputError } from '../errors.js';
 import { EscapedYaml } from './escaped-yaml.js';
 import { isMarkerRest } from './marker-line.js';
-import type { CachedDocument, ManifestCache } from './manifest-cache.js';
+import type { CachedDocument, ManifestCache, RenderedDocument } from './manifest-cache.js';
 
 export interface ManifestLimits {
   manifests: number;
@@ -164,8 +164,12 @@ function textChunks(text: string): Chunk[] | undefined {
   return splitYamlDocuments(text)?.map((c) => ({ key: `y${hash('sha256', c, 'base64')}`, bytes: c.length, text: () => c }));
 }
 
-function escapedChunks(yaml: EscapedYaml): Chunk[] | undefined {
-  return yaml.split()?.map(([from, to]) => ({ key: `j${hash('sha256', yaml.buffer.subarray(from, to), 'base64')}`, bytes: to - from, text: () => yaml.decodeRange(from, to) }));
+function escapedChunks(yaml: EscapedYaml, documents: readonly RenderedDocument[]): Chunk[] {
+  return documents.map(({ from, to, key }) => ({ key, bytes: to - from, text: () => yaml.decodeRange(from, to) }));
+}
+
+function escapedDocuments(yaml: EscapedYaml): RenderedDocument[] | undefined {
+  return yaml.split()?.map(([from, to]) => ({ from, to, key: `j${hash('sha256', yaml.buffer.subarray(from, to), 'base64')}` }));
 }
 
 /**
@@ -308,12 +312,17 @@ function decodeEscaped(input: EscapedYaml): string {
  * still JSON-escaped as it arrived), or a JSON array. With a cache, objects of YAML documents
  * and of array elements seen before are shared between requests and frozen.
  */
-export function parseManifests(input: unknown, limits: ManifestLimits, cache?: ManifestCache): Manifest[] {
+export function parseManifests(input: unknown, limits: ManifestLimits, cache?: ManifestCache, bodyDigest?: string): Manifest[] {
   const caching = cache !== undefined && cache.maxBytes > 0;
   if (input instanceof EscapedYaml) {
-    const chunks = caching ? escapedChunks(input) : undefined;
-    const manifests = chunks && parseCached(chunks, limits, cache!);
-    if (manifests) return manifests;
+    // `bodyDigest`: the SHA-256 of the request body `input` lies in, when the caller has it
+    const remembered = caching && bodyDigest !== undefined ? cache!.rendering(bodyDigest) : undefined;
+    const documents = remembered ?? (caching ? escapedDocuments(input) : undefined);
+    const manifests = documents && parseCached(escapedChunks(input, documents), limits, cache!);
+    if (manifests) {
+      if (!remembered && bodyDigest !== undefined) cache!.rememberRendering(bodyDigest, documents!);
+      return manifests;
+    }
     input = decodeEscaped(input);
   }
   if (typeof input === 'string' && caching) {

@@ -88,13 +88,16 @@ function applyPolicies(work: Work, deps: GateDependencies): void {
   if (reasons.length > 0) throw new Denial(reasons);
 }
 
-async function runStages(work: Work, body: unknown, deps: GateDependencies, signal: AbortSignal): Promise<void> {
+async function runStages(work: Work, body: unknown, deps: GateDependencies, signal: AbortSignal, requestDigest: string | Promise<string> | undefined): Promise<void> {
   const limits = deps.limits;
   // Stages 1-2 failing is a bad request (400); from stage 3 on a failure is a deny (403).
   try {
     work.request = await timed(work, deps, 'request', () => parseGateRequest(body));
     const request = work.request;
-    work.manifests = await timed(work, deps, 'input', () => parseManifests(request.manifests, limits, deps.caches?.manifests));
+    // A re-render of a body seen before skips the split and the per-document hashes; the body's
+    // digest is made on the thread pool meanwhile (app.ts), so waiting for it costs no CPU here.
+    const bodyDigest = deps.caches?.manifests && requestDigest ? await requestDigest : undefined;
+    work.manifests = await timed(work, deps, 'input', () => parseManifests(request.manifests, limits, deps.caches?.manifests, bodyDigest));
   } catch (err) {
     work.outcome = 'bad_request';
     throw err;
@@ -133,7 +136,7 @@ export async function runGate(
   // server) must not start side effects (Secret writes, deletes) for a decision answered as a deny.
   const settled = new AbortController();
   try {
-    const stages = runStages(work, body, deps, settled.signal);
+    const stages = runStages(work, body, deps, settled.signal, extra.requestDigest);
     if (extra.onStagesSettled) stages.then(extra.onStagesSettled, extra.onStagesSettled);
     await withDeadline(stages, deps.limits.decisionTimeoutMs, 'DECISION_TIMEOUT', 'the decision');
     work.outcome = 'allow';

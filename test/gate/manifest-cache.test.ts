@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import yaml from 'js-yaml';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { EscapedYaml } from '../../src/gate/escaped-yaml.js';
 import { ManifestCache, PolicyResultCache } from '../../src/gate/manifest-cache.js';
 import { parseManifests, splitYamlDocuments } from '../../src/gate/manifests.js';
@@ -358,5 +358,51 @@ describe('policy results of a JSON array through the caches', () => {
     expect(results.get(set, object)).toBeUndefined();
     const late = evaluatePolicies(set, parseManifests(input(), limits, manifests), options(new Date('2031-06-01T00:00:00Z')), results);
     expect(late.evidence.failures.map((f) => f.message)).toEqual([expect.stringContaining('too late')]);
+  });
+});
+
+describe('renderings remembered by the body digest', () => {
+  const stream = ['kind: ConfigMap\napiVersion: v1\nmetadata:\n  name: a\n', 'kind: ConfigMap\napiVersion: v1\nmetadata:\n  name: b\ndata:\n  x: "1"\n', 'kind: Secret\napiVersion: v1\nmetadata:\n  name: c\n'].join('---\n');
+
+  it('a body seen before is neither split nor hashed again, and gives the same objects', () => {
+    const cache = new ManifestCache(1 << 20);
+    const split = vi.spyOn(EscapedYaml.prototype, 'split');
+    try {
+      const first = parseManifests(escaped(stream), limits, cache, 'sha256:one');
+      expect(split).toHaveBeenCalledTimes(1);
+      const again = parseManifests(escaped(stream), limits, cache, 'sha256:one');
+      expect(split).toHaveBeenCalledTimes(1);
+      expect(again.map((m) => m.object)).toEqual(first.map((m) => m.object));
+      again.forEach((m, i) => expect(m.object).toBe(first[i]!.object));
+      parseManifests(escaped(stream), limits, cache, 'sha256:another');
+      expect(split).toHaveBeenCalledTimes(2);
+    } finally {
+      split.mockRestore();
+    }
+  });
+
+  it('documents that have left the cache since are decoded from the body again', () => {
+    const cache = new ManifestCache(stream.length);
+    const plain = parseManifests(stream, limits);
+    parseManifests(escaped(stream), limits, cache, 'sha256:one');
+    // other documents push the first ones out
+    const other = Array.from({ length: 3 }, (_, i) => `kind: ConfigMap\napiVersion: v1\nmetadata:\n  name: other-${i}\ndata:\n  pad: "${'x'.repeat(stream.length / 3)}"\n`).join('---\n');
+    parseManifests(escaped(other), limits, cache, 'sha256:other');
+    const misses = cache.stats().misses;
+    expect(outcome(() => parseManifests(escaped(stream), limits, cache, 'sha256:one'))).toEqual({ ok: plain });
+    expect(cache.stats().misses).toBeGreaterThan(misses);
+  });
+
+  it('the request limits apply to a remembered rendering as to any other', () => {
+    const cache = new ManifestCache(1 << 20);
+    parseManifests(escaped(stream), limits, cache, 'sha256:one');
+    expect(outcome(() => parseManifests(escaped(stream), { ...limits, manifests: 2 }, cache, 'sha256:one'))).toMatchObject({ code: 'MANIFEST_TOO_MANY' });
+  });
+
+  it('a body that does not parse is not remembered', () => {
+    const cache = new ManifestCache(1 << 20);
+    const bad = 'kind: ConfigMap\n---\nkey: [unclosed\n';
+    expect(outcome(() => parseManifests(escaped(bad), limits, cache, 'sha256:bad'))).toMatchObject({ code: 'MANIFEST_PARSE_ERROR' });
+    expect(cache.rendering('sha256:bad')).toBeUndefined();
   });
 });
