@@ -4,7 +4,7 @@
  * document seen before (same bytes) need not be parsed, shape-checked or evaluated again.
  *
  * - ManifestCache: SHA-256 of one YAML document's text → the parsed, checked, deep-frozen object
- *   and its node count. Bounded by the bytes of YAML it stands for, least recently used first out.
+ *   and its node count. Bounded by the bytes of YAML it stands for, the oldest unused since first out.
  * - PolicyResultCache: (policy set, frozen object) → that object's policy results, for results
  *   that read no clock and hold no error. Keyed by object identity (a WeakMap), so it lives as
  *   long as the ManifestCache keeps the object, and is dropped whole when the policy set changes.
@@ -37,7 +37,10 @@ export interface RenderedDocument {
 const RENDERINGS = 64;
 
 export class ManifestCache {
-  private readonly entries = new Map<string, { doc: CachedDocument; bytes: number }>();
+  // Second-chance order (CLOCK): a hit only marks its entry; the eviction scan moves marked
+  // entries to the back instead of dropping them. Moving on every hit (delete + set) made the
+  // Map rehash all the time: 150 moves per decision, 2-4 % of the gate's CPU.
+  private readonly entries = new Map<string, { doc: CachedDocument; bytes: number; used: boolean }>();
   private readonly renderings = new Map<string, readonly RenderedDocument[]>();
   private bytes = 0;
   private hits = 0;
@@ -53,21 +56,26 @@ export class ManifestCache {
       return undefined;
     }
     this.hits++;
-    // Map order is insertion order: re-inserting makes it the most recently used.
-    this.entries.delete(digest);
-    this.entries.set(digest, e);
+    e.used = true;
     return e.doc;
   }
 
   set(digest: string, doc: CachedDocument, bytes: number): void {
     if (bytes > this.maxBytes || this.entries.has(digest)) return;
     deepFreeze(doc.object);
-    this.entries.set(digest, { doc, bytes });
+    this.entries.set(digest, { doc, bytes, used: false });
     this.bytes += bytes;
+    // Map order is insertion order: the oldest first. A used entry gets a second chance at the back.
     for (const [key, old] of this.entries) {
       if (this.bytes <= this.maxBytes) break;
+      if (key === digest) continue;
       this.entries.delete(key);
-      this.bytes -= old.bytes;
+      if (old.used) {
+        old.used = false;
+        this.entries.set(key, old);
+      } else {
+        this.bytes -= old.bytes;
+      }
     }
   }
 

@@ -406,3 +406,20 @@ describe('renderings remembered by the body digest', () => {
     expect(cache.rendering('sha256:bad')).toBeUndefined();
   });
 });
+
+describe('ManifestCache eviction', () => {
+  it('gives each entry used since its turn one more round, and evicts until within the bound', () => {
+    const doc = (n: number) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c${n}}\n`;
+    const size = doc(0).length;
+    const cache = new ManifestCache(size * 4);
+    for (const n of [0, 1, 2, 3]) parseManifests(doc(n), limits, cache);
+    for (const n of [0, 1, 2, 3]) parseManifests(doc(n), limits, cache); // all used
+    parseManifests(doc(4), limits, cache); // every old one gets its second chance, then 0 (oldest again) goes
+    expect(cache.stats()).toMatchObject({ entries: 4, bytes: size * 4 });
+    const misses = cache.stats().misses;
+    for (const n of [1, 2, 3, 4]) parseManifests(doc(n), limits, cache);
+    expect(cache.stats().misses).toBe(misses);
+    parseManifests(doc(0), limits, cache);
+    expect(cache.stats().misses).toBe(misses + 1);
+  });
+});
