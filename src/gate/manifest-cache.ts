@@ -35,6 +35,8 @@ export interface RenderedDocument {
 
 /** Renderings remembered (request bodies); each is an array of small records, the keys shared with the documents'. */
 const RENDERINGS = 64;
+/** Keys offered once that are remembered, so that a second sight can be told from a first. */
+const SEEN_ONCE = 8192;
 
 export class ManifestCache {
   // Second-chance order (CLOCK): a hit only marks its entry; the eviction scan moves marked
@@ -42,6 +44,8 @@ export class ManifestCache {
   // Map rehash all the time: 150 moves per decision, 2-4 % of the gate's CPU.
   private readonly entries = new Map<string, { doc: CachedDocument; bytes: number; used: boolean }>();
   private readonly renderings = new Map<string, readonly RenderedDocument[]>();
+  /** Keys (documents and bodies) offered once and not kept yet, oldest first. */
+  private readonly seenOnce = new Set<string>();
   private bytes = 0;
   private hits = 0;
   private misses = 0;
@@ -60,8 +64,13 @@ export class ManifestCache {
     return e.doc;
   }
 
+  /**
+   * Keeps a document from its second sight on: one seen once (a document a single commit
+   * changed, a revision stamped into every manifest) would only push out documents that are
+   * rendered again and again, and fill the old generation with objects nothing asks for.
+   */
   set(digest: string, doc: CachedDocument, bytes: number): void {
-    if (bytes > this.maxBytes || this.entries.has(digest)) return;
+    if (bytes > this.maxBytes || this.entries.has(digest) || this.firstSight(digest)) return;
     deepFreeze(doc.object);
     this.entries.set(digest, { doc, bytes, used: false });
     this.bytes += bytes;
@@ -88,10 +97,19 @@ export class ManifestCache {
     return this.maxBytes > 0 ? this.renderings.get(bodyDigest) : undefined;
   }
 
+  /** From the body's second sight on, as set() does for documents. */
   rememberRendering(bodyDigest: string, documents: readonly RenderedDocument[]): void {
-    if (this.maxBytes <= 0 || this.renderings.has(bodyDigest)) return;
+    if (this.maxBytes <= 0 || this.renderings.has(bodyDigest) || this.firstSight(bodyDigest)) return;
     this.renderings.set(bodyDigest, Object.freeze(documents));
     if (this.renderings.size > RENDERINGS) this.renderings.delete(this.renderings.keys().next().value!);
+  }
+
+  /** True the first time a key is offered (it is then noted); false when it was offered before. */
+  private firstSight(key: string): boolean {
+    if (this.seenOnce.delete(key)) return false;
+    this.seenOnce.add(key);
+    if (this.seenOnce.size > SEEN_ONCE) this.seenOnce.delete(this.seenOnce.values().next().value!);
+    return true;
   }
 
   stats(): ManifestCacheStats {

@@ -110,10 +110,12 @@ describe('parseManifests through the document cache', () => {
     const a = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {k: v}\n';
     const b = 'apiVersion: v1\nkind: Service\nmetadata: {name: b}\n';
     // (each after a marker: the first document of a stream is keyed apart, see the next test)
+    parseManifests(`---\n${a}---\n${b}`, limits, cache); // first sight: nothing kept yet
+    expect(cache.stats()).toMatchObject({ hits: 0, misses: 3, entries: 0 });
     const first = parseManifests(`---\n${a}---\n${b}`, limits, cache);
-    expect(cache.stats()).toMatchObject({ hits: 0, misses: 3, entries: 3 });
+    expect(cache.stats()).toMatchObject({ hits: 0, misses: 6, entries: 3 });
     const second = parseManifests(`---\n${b}--- # reordered\n${a}`, limits, cache);
-    expect(cache.stats()).toMatchObject({ hits: 3, misses: 3, entries: 3 });
+    expect(cache.stats()).toMatchObject({ hits: 3, misses: 6, entries: 3 });
     expect(second[1]!.object).toBe(first[0]!.object);
     expect(second.map((m) => m.index)).toEqual([0, 1]);
     expect(Object.isFrozen((second[1]!.object.data as object))).toBe(true);
@@ -150,9 +152,10 @@ describe('parseManifests through the document cache', () => {
   it('stays within its byte bound, least recently used out first', () => {
     const doc = (n: number) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c${n}}\n`;
     const cache = new ManifestCache(doc(0).length * 3);
-    for (const n of [0, 1, 2]) parseManifests(doc(n), limits, cache);
+    const twice = (n: number) => [1, 2].forEach(() => parseManifests(doc(n), limits, cache)); // kept from the second sight
+    for (const n of [0, 1, 2]) twice(n);
     parseManifests(doc(0), limits, cache); // 0 is now the most recently used
-    parseManifests(doc(3), limits, cache); // 1 goes
+    twice(3); // 1 goes
     expect(cache.stats()).toMatchObject({ entries: 3, bytes: doc(0).length * 3 });
     const before = cache.stats().hits;
     for (const n of [0, 2, 3]) parseManifests(doc(n), limits, cache);
@@ -225,16 +228,17 @@ describe('parseManifests through the document cache: a JSON array', () => {
 
   it('shares the frozen object of an element seen before, keyed apart from YAML text', () => {
     const cache = new ManifestCache(1 << 20);
+    parseManifests([configMap('a'), configMap('b')], limits, cache); // first sight
     const first = parseManifests([configMap('a'), configMap('b')], limits, cache);
-    expect(cache.stats()).toMatchObject({ hits: 0, misses: 2, entries: 2 });
+    expect(cache.stats()).toMatchObject({ hits: 0, misses: 4, entries: 2 });
     const second = parseManifests([configMap('b'), configMap('a')], limits, cache);
-    expect(cache.stats()).toMatchObject({ hits: 2, misses: 2, entries: 2 });
+    expect(cache.stats()).toMatchObject({ hits: 2, misses: 4, entries: 2 });
     expect(second[1]!.object).toBe(first[0]!.object);
     expect(second.map((m) => m.index)).toEqual([0, 1]);
     expect(Object.isFrozen(second[0]!.object.metadata)).toBe(true);
     // The same manifest as YAML text is another key: JSON text and YAML text are not compared.
-    parseManifests('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {k: v}\n', limits, cache);
-    expect(cache.stats()).toMatchObject({ hits: 2, misses: 3, entries: 3 });
+    for (let i = 0; i < 2; i++) parseManifests('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {k: v}\n', limits, cache);
+    expect(cache.stats()).toMatchObject({ hits: 2, misses: 6, entries: 3 });
   });
 
   it('gives what the uncached parse gives, errors and their locations included', () => {
@@ -339,9 +343,10 @@ describe('policy results of a JSON array through the caches', () => {
     const cached = (text: string) => evaluatePolicies(set, parseManifests(JSON.parse(text) as unknown[], limits, manifests), options(now), results);
     expect(cached(json)).toEqual(expected);
     expect(cached(json)).toEqual(expected);
+    expect(cached(json)).toEqual(expected);
     const reversed = JSON.stringify((JSON.parse(json) as unknown[]).reverse());
     expect(cached(reversed)).toEqual(uncached(reversed));
-    expect(manifests.stats()).toMatchObject({ misses: 3, hits: 6 });
+    expect(manifests.stats()).toMatchObject({ misses: 6, hits: 6 });
     expect(results.get(set, parseManifests(JSON.parse(json) as unknown[], limits, manifests)[2]!.object)).toBeDefined();
   });
 
@@ -368,14 +373,15 @@ describe('renderings remembered by the body digest', () => {
     const cache = new ManifestCache(1 << 20);
     const split = vi.spyOn(EscapedYaml.prototype, 'split');
     try {
+      parseManifests(escaped(stream), limits, cache, 'sha256:one'); // first sight: remembered from the second on
       const first = parseManifests(escaped(stream), limits, cache, 'sha256:one');
-      expect(split).toHaveBeenCalledTimes(1);
+      expect(split).toHaveBeenCalledTimes(2);
       const again = parseManifests(escaped(stream), limits, cache, 'sha256:one');
-      expect(split).toHaveBeenCalledTimes(1);
+      expect(split).toHaveBeenCalledTimes(2);
       expect(again.map((m) => m.object)).toEqual(first.map((m) => m.object));
       again.forEach((m, i) => expect(m.object).toBe(first[i]!.object));
       parseManifests(escaped(stream), limits, cache, 'sha256:another');
-      expect(split).toHaveBeenCalledTimes(2);
+      expect(split).toHaveBeenCalledTimes(3);
     } finally {
       split.mockRestore();
     }
@@ -384,10 +390,10 @@ describe('renderings remembered by the body digest', () => {
   it('documents that have left the cache since are decoded from the body again', () => {
     const cache = new ManifestCache(stream.length);
     const plain = parseManifests(stream, limits);
-    parseManifests(escaped(stream), limits, cache, 'sha256:one');
+    for (let i = 0; i < 2; i++) parseManifests(escaped(stream), limits, cache, 'sha256:one');
     // other documents push the first ones out
     const other = Array.from({ length: 3 }, (_, i) => `kind: ConfigMap\napiVersion: v1\nmetadata:\n  name: other-${i}\ndata:\n  pad: "${'x'.repeat(stream.length / 3)}"\n`).join('---\n');
-    parseManifests(escaped(other), limits, cache, 'sha256:other');
+    for (let i = 0; i < 2; i++) parseManifests(escaped(other), limits, cache, 'sha256:other');
     const misses = cache.stats().misses;
     expect(outcome(() => parseManifests(escaped(stream), limits, cache, 'sha256:one'))).toEqual({ ok: plain });
     expect(cache.stats().misses).toBeGreaterThan(misses);
@@ -395,14 +401,15 @@ describe('renderings remembered by the body digest', () => {
 
   it('the request limits apply to a remembered rendering as to any other', () => {
     const cache = new ManifestCache(1 << 20);
-    parseManifests(escaped(stream), limits, cache, 'sha256:one');
+    for (let i = 0; i < 2; i++) parseManifests(escaped(stream), limits, cache, 'sha256:one');
+    expect(cache.rendering('sha256:one')).toBeDefined();
     expect(outcome(() => parseManifests(escaped(stream), { ...limits, manifests: 2 }, cache, 'sha256:one'))).toMatchObject({ code: 'MANIFEST_TOO_MANY' });
   });
 
   it('a body that does not parse is not remembered', () => {
     const cache = new ManifestCache(1 << 20);
     const bad = 'kind: ConfigMap\n---\nkey: [unclosed\n';
-    expect(outcome(() => parseManifests(escaped(bad), limits, cache, 'sha256:bad'))).toMatchObject({ code: 'MANIFEST_PARSE_ERROR' });
+    for (let i = 0; i < 2; i++) expect(outcome(() => parseManifests(escaped(bad), limits, cache, 'sha256:bad'))).toMatchObject({ code: 'MANIFEST_PARSE_ERROR' });
     expect(cache.rendering('sha256:bad')).toBeUndefined();
   });
 });
@@ -412,14 +419,42 @@ describe('ManifestCache eviction', () => {
     const doc = (n: number) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c${n}}\n`;
     const size = doc(0).length;
     const cache = new ManifestCache(size * 4);
-    for (const n of [0, 1, 2, 3]) parseManifests(doc(n), limits, cache);
+    for (const n of [0, 1, 2, 3]) parseManifests(doc(n), limits, cache); // first sight
+    for (const n of [0, 1, 2, 3]) parseManifests(doc(n), limits, cache); // kept
     for (const n of [0, 1, 2, 3]) parseManifests(doc(n), limits, cache); // all used
-    parseManifests(doc(4), limits, cache); // every old one gets its second chance, then 0 (oldest again) goes
+    parseManifests(doc(4), limits, cache);
+    parseManifests(doc(4), limits, cache); // kept: every old one gets its second chance, then 0 (oldest again) goes
     expect(cache.stats()).toMatchObject({ entries: 4, bytes: size * 4 });
     const misses = cache.stats().misses;
     for (const n of [1, 2, 3, 4]) parseManifests(doc(n), limits, cache);
     expect(cache.stats().misses).toBe(misses);
     parseManifests(doc(0), limits, cache);
     expect(cache.stats().misses).toBe(misses + 1);
+  });
+});
+
+describe('ManifestCache admission', () => {
+  const doc = (n: number) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c${n}}\n`;
+
+  it('keeps a document from its second sight on, so one-off documents never push out others', () => {
+    const cache = new ManifestCache(doc(0).length * 2);
+    for (const n of [0, 1, 0, 1]) parseManifests(doc(n), limits, cache);
+    expect(cache.stats()).toMatchObject({ entries: 2 });
+    for (let n = 100; n < 200; n++) parseManifests(doc(n), limits, cache); // a flood of documents seen once
+    const { hits } = cache.stats();
+    for (const n of [0, 1]) parseManifests(doc(n), limits, cache);
+    expect(cache.stats()).toMatchObject({ entries: 2, hits: hits + 2 });
+    const object = parseManifests(doc(100), limits, cache)[0]!.object; // its second sight
+    expect(Object.isFrozen(object)).toBe(true);
+  });
+
+  it('forgets first sights past its bound, oldest first', () => {
+    const cache = new ManifestCache(1 << 24);
+    parseManifests(doc(0), limits, cache);
+    for (let n = 1; n <= 8192; n++) parseManifests(doc(n), limits, cache);
+    parseManifests(doc(0), limits, cache); // its first sight was forgotten: a first sight again
+    expect(cache.stats().entries).toBe(0);
+    parseManifests(doc(8192), limits, cache);
+    expect(cache.stats().entries).toBe(1);
   });
 });
