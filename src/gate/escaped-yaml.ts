@@ -12,11 +12,16 @@ const NEWLINE_ESCAPE = Buffer.from('\\n');
 const MARKER = Buffer.from('\\n---');
 
 export class EscapedYaml {
-  /** @param buffer the request body; [start, end) is the literal's content, between its quotes */
+  /**
+   * @param buffer the request body; [start, end) is the literal's content, between its quotes
+   * @param bodyDigest SHA-256 of that same body (`sha256:<hex>`, null if it could not be made),
+   *   carried with the bytes it is the digest of, so it can never be paired with another body
+   */
   constructor(
     readonly buffer: Buffer,
     readonly start: number,
     readonly end: number,
+    readonly bodyDigest?: Promise<string | null>,
   ) {}
 
   get byteLength(): number {

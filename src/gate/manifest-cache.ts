@@ -33,17 +33,34 @@ export interface RenderedDocument {
   readonly key: string;
 }
 
-/** Renderings remembered (request bodies); each is an array of small records, the keys shared with the documents'. */
+/** A remembered rendering: where its literal lies in its body (checked on use), and its documents. */
+interface Rendering {
+  readonly bodyBytes: number;
+  readonly start: number;
+  readonly end: number;
+  readonly documents: readonly RenderedDocument[];
+}
+
+/**
+ * Renderings remembered (request bodies), and their document records in all (~100 bytes each,
+ * the key strings mostly shared with the cached documents'): outside the byte bound, so bounded here.
+ */
 const RENDERINGS = 64;
-/** Keys offered once that are remembered, so that a second sight can be told from a first. */
-const SEEN_ONCE = 8192;
+const RENDERED_DOCUMENTS = 20_000;
+/**
+ * Keys offered once that are remembered, so that a second sight can be told from a first: more
+ * than one request may hold (limits.manifests, 10,000 by default), or a large application's own
+ * first sights would push each other out before their second (~1.6 MiB when full).
+ */
+export const SEEN_ONCE = 16_384;
 
 export class ManifestCache {
   // Second-chance order (CLOCK): a hit only marks its entry; the eviction scan moves marked
   // entries to the back instead of dropping them. Moving on every hit (delete + set) made the
   // Map rehash all the time: 150 moves per decision, 2-4 % of the gate's CPU.
   private readonly entries = new Map<string, { doc: CachedDocument; bytes: number; used: boolean }>();
-  private readonly renderings = new Map<string, readonly RenderedDocument[]>();
+  private readonly renderings = new Map<string, Rendering>();
+  private renderedDocuments = 0;
   /** Keys (documents and bodies) offered once and not kept yet, oldest first. */
   private readonly seenOnce = new Set<string>();
   private bytes = 0;
@@ -93,15 +110,23 @@ export class ManifestCache {
    * (`requestDigest`): the same bytes split the same way, so a re-render needs neither the split
    * nor a hash per document. The documents themselves are still looked up (and may have left).
    */
-  rendering(bodyDigest: string): readonly RenderedDocument[] | undefined {
-    return this.maxBytes > 0 ? this.renderings.get(bodyDigest) : undefined;
+  rendering(bodyDigest: string, literal: { bodyBytes: number; start: number; end: number }): readonly RenderedDocument[] | undefined {
+    const r = this.maxBytes > 0 ? this.renderings.get(bodyDigest) : undefined;
+    // the same digest must mean the same body: a caller passing another body's digest gets nothing
+    if (!r || r.bodyBytes !== literal.bodyBytes || r.start !== literal.start || r.end !== literal.end) return undefined;
+    return r.documents;
   }
 
   /** From the body's second sight on, as set() does for documents. */
-  rememberRendering(bodyDigest: string, documents: readonly RenderedDocument[]): void {
-    if (this.maxBytes <= 0 || this.renderings.has(bodyDigest) || this.firstSight(bodyDigest)) return;
-    this.renderings.set(bodyDigest, Object.freeze(documents));
-    if (this.renderings.size > RENDERINGS) this.renderings.delete(this.renderings.keys().next().value!);
+  rememberRendering(bodyDigest: string, literal: { bodyBytes: number; start: number; end: number }, documents: readonly RenderedDocument[]): void {
+    if (this.maxBytes <= 0 || documents.length > RENDERED_DOCUMENTS || this.renderings.has(bodyDigest) || this.firstSight(bodyDigest)) return;
+    this.renderings.set(bodyDigest, Object.freeze({ bodyBytes: literal.bodyBytes, start: literal.start, end: literal.end, documents: Object.freeze(documents) }));
+    this.renderedDocuments += documents.length;
+    for (const [key, old] of this.renderings) {
+      if (this.renderings.size <= RENDERINGS && this.renderedDocuments <= RENDERED_DOCUMENTS) break;
+      this.renderings.delete(key);
+      this.renderedDocuments -= old.documents.length;
+    }
   }
 
   /** True the first time a key is offered (it is then noted); false when it was offered before. */

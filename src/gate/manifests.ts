@@ -315,12 +315,13 @@ function decodeEscaped(input: EscapedYaml): string {
 export function parseManifests(input: unknown, limits: ManifestLimits, cache?: ManifestCache, bodyDigest?: string): Manifest[] {
   const caching = cache !== undefined && cache.maxBytes > 0;
   if (input instanceof EscapedYaml) {
-    // `bodyDigest`: the SHA-256 of the request body `input` lies in, when the caller has it
-    const remembered = caching && bodyDigest !== undefined ? cache!.rendering(bodyDigest) : undefined;
+    // `bodyDigest`: the SHA-256 of the body `input` lies in (its own input.bodyDigest, resolved)
+    const literal = { bodyBytes: input.buffer.length, start: input.start, end: input.end };
+    const remembered = caching && bodyDigest !== undefined ? cache!.rendering(bodyDigest, literal) : undefined;
     const documents = remembered ?? (caching ? escapedDocuments(input) : undefined);
     const manifests = documents && parseCached(escapedChunks(input, documents), limits, cache!);
     if (manifests) {
-      if (!remembered && bodyDigest !== undefined) cache!.rememberRendering(bodyDigest, documents!);
+      if (!remembered && bodyDigest !== undefined) cache!.rememberRendering(bodyDigest, literal, documents!);
       return manifests;
     }
     input = decodeEscaped(input);

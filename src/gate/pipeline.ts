@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SyncgateError, asSyncgateError } from '../errors.js';
 import type { SignerEvidence } from '../signatures/types.js';
 import { withDeadline } from './deadline.js';
+import { EscapedYaml } from './escaped-yaml.js';
 import type { Decision, Outcome, Reason, VerificationSummary } from './decision.js';
 import { parseManifests, type Manifest } from './manifests.js';
 import { loadObjects, type GateObjects } from './objects.js';
@@ -88,16 +89,19 @@ function applyPolicies(work: Work, deps: GateDependencies): void {
   if (reasons.length > 0) throw new Denial(reasons);
 }
 
-async function runStages(work: Work, body: unknown, deps: GateDependencies, signal: AbortSignal, requestDigest: string | Promise<string> | undefined): Promise<void> {
+async function runStages(work: Work, body: unknown, deps: GateDependencies, signal: AbortSignal): Promise<void> {
   const limits = deps.limits;
   // Stages 1-2 failing is a bad request (400); from stage 3 on a failure is a deny (403).
   try {
     work.request = await timed(work, deps, 'request', () => parseGateRequest(body));
     const request = work.request;
     // A re-render of a body seen before skips the split and the per-document hashes; the body's
-    // digest is made on the thread pool meanwhile (app.ts), so waiting for it costs no CPU here.
-    const bodyDigest = deps.caches?.manifests && requestDigest ? await requestDigest : undefined;
-    work.manifests = await timed(work, deps, 'input', () => parseManifests(request.manifests, limits, deps.caches?.manifests, bodyDigest));
+    // digest is made on the thread pool meanwhile (app.ts), so waiting for it costs no CPU here
+    // (and the decision's deadline bounds the wait, should the pool be stuck).
+    const cache = deps.caches?.manifests;
+    const digest = request.manifests instanceof EscapedYaml && cache && cache.maxBytes > 0 ? request.manifests.bodyDigest : undefined;
+    const bodyDigest = digest ? ((await digest) ?? undefined) : undefined;
+    work.manifests = await timed(work, deps, 'input', () => parseManifests(request.manifests, limits, cache, bodyDigest));
   } catch (err) {
     work.outcome = 'bad_request';
     throw err;
@@ -114,6 +118,9 @@ async function runStages(work: Work, body: unknown, deps: GateDependencies, sign
 // Error per decision would capture a stack trace every time for nothing.
 const DECISION_SETTLED = Object.freeze(new SyncgateError('DECISION_SETTLED', 'the decision was already answered'));
 
+/** SHA-256 of the request body (`sha256:<hex>`), or a promise of it; null when it could not be made. */
+export type RequestDigest = string | null | Promise<string | null>;
+
 /**
  * One decision: run the stages under a deadline, then record the outcome durably before
  * returning it. Any failure anywhere (including the record) ends in a deny.
@@ -122,7 +129,7 @@ export async function runGate(
   body: unknown,
   caller: Caller,
   deps: GateDependencies,
-  extra: { requestDigest?: string | Promise<string>; /** called once the stages are done with `body`, even after a deadline */ onStagesSettled?: () => void } = {},
+  extra: { requestDigest?: RequestDigest; /** called once the stages are done with `body`, even after a deadline */ onStagesSettled?: () => void } = {},
 ): Promise<Decision> {
   const work: Work = {
     decisionId: randomUUID(),
@@ -136,8 +143,18 @@ export async function runGate(
   // server) must not start side effects (Secret writes, deletes) for a decision answered as a deny.
   const settled = new AbortController();
   try {
-    const stages = runStages(work, body, deps, settled.signal, extra.requestDigest);
-    if (extra.onStagesSettled) stages.then(extra.onStagesSettled, extra.onStagesSettled);
+    const stages = runStages(work, body, deps, settled.signal);
+    const onSettled = extra.onStagesSettled;
+    if (onSettled) {
+      const settle = () => {
+        try {
+          onSettled();
+        } catch {
+          // giving a buffer back must not become an unhandled rejection
+        }
+      };
+      stages.then(settle, settle);
+    }
     await withDeadline(stages, deps.limits.decisionTimeoutMs, 'DECISION_TIMEOUT', 'the decision');
     work.outcome = 'allow';
   } catch (err) {
@@ -163,7 +180,7 @@ export async function rejectRequest(err: SyncgateError, caller: Caller, deps: Ga
   return record(work, caller, deps, undefined);
 }
 
-async function record(work: Work, caller: Caller, deps: GateDependencies, requestDigest: string | Promise<string> | undefined): Promise<Decision> {
+async function record(work: Work, caller: Caller, deps: GateDependencies, requestDigest: RequestDigest | undefined): Promise<Decision> {
   const r = work.request;
   const decision: Decision = {
     decisionId: work.decisionId,
@@ -184,30 +201,31 @@ async function record(work: Work, caller: Caller, deps: GateDependencies, reques
   };
   const policyRecord = decision.policy ? auditPolicyEvidence(decision.policy) : null;
   try {
-    const digest = requestDigest === undefined ? null : await requestDigest;
     const rec = await timed(work, deps, 'record', () =>
       withDeadline(
-        deps.audit.append({
-          type: 'decision',
-          decisionId: decision.decisionId,
-          caller,
-          outcome: decision.outcome,
-          allowed: decision.allowed,
-          reasons: decision.reasons,
-          repository: decision.repository,
-          revision: decision.revision,
-          application: decision.application,
-          verify: r?.verify ?? null,
-          signer: decision.signer,
-          verifications: decision.verifications,
-          manifests: decision.manifests,
-          policy: policyRecord,
-          // The log keeps namespace/name/keys of each delivered Secret and drops anything else.
-          secrets: decision.secrets?.delivered ?? [],
-          secretsPruned: decision.secrets?.pruned ?? [],
-          destination: r?.application?.destination ?? null,
-          requestDigest: digest,
-        }),
+        // the digest inside the deadline: it comes from the thread pool, which a stuck disk can hold
+        (async () =>
+          deps.audit.append({
+            type: 'decision',
+            decisionId: decision.decisionId,
+            caller,
+            outcome: decision.outcome,
+            allowed: decision.allowed,
+            reasons: decision.reasons,
+            repository: decision.repository,
+            revision: decision.revision,
+            application: decision.application,
+            verify: r?.verify ?? null,
+            signer: decision.signer,
+            verifications: decision.verifications,
+            manifests: decision.manifests,
+            policy: policyRecord,
+            // The log keeps namespace/name/keys of each delivered Secret and drops anything else.
+            secrets: decision.secrets?.delivered ?? [],
+            secretsPruned: decision.secrets?.pruned ?? [],
+            destination: r?.application?.destination ?? null,
+            requestDigest: requestDigest === undefined ? null : await requestDigest,
+          }))(),
         deps.limits.decisionTimeoutMs,
         'AUDIT_TIMEOUT',
         'writing the audit record',

@@ -125,11 +125,14 @@ export function createApp(options: AppOptions): express.Express {
       const release = (res.locals as { pooledBody?: PooledBody }).pooledBody?.release ?? (() => {});
       // Hashed on the thread pool (WebCrypto's digest is an async job), beside the decision: the
       // body is hundreds of KiB, and this is the main thread's time for every decision.
-      const requestDigest = subtle.digest('SHA-256', raw).then((d) => `sha256:${Buffer.from(d).toString('hex')}`);
-      requestDigest.catch(() => {}); // not awaited when the body does not parse; record() awaits it otherwise
+      // (WebCrypto copies the bytes when called, so the buffer may go back to the pool before it is done.)
+      const requestDigest = subtle.digest('SHA-256', raw).then(
+        (d) => `sha256:${Buffer.from(d).toString('hex')}`,
+        () => null, // recorded as unknown; never a rejection left unhandled when the body does not parse
+      );
       let body: unknown;
       try {
-        body = parseGateBody(raw);
+        body = parseGateBody(raw, requestDigest);
       } catch (err) {
         release();
         const decision = await rejectRequest(err as InputError, res.locals.caller as Caller, gate);

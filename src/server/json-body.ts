@@ -99,10 +99,10 @@ function findManifestsLiteral(b: Buffer): [number, number] | undefined {
 
 /**
  * The request body as the pipeline takes it: the parsed object, its `manifests` string (when
- * it is one) left escaped as an EscapedYaml over `body`. Strict like express.json: an empty
+ * it is one) left escaped as an EscapedYaml over `body` (with `rawDigest`, the SHA-256 of `raw`). Strict like express.json: an empty
  * body is `{}`, and anything but an object or array at the top is not JSON.
  */
-export function parseGateBody(raw: Buffer): unknown {
+export function parseGateBody(raw: Buffer, rawDigest?: Promise<string | null>): unknown {
   // A UTF-8 byte order mark may be ignored (RFC 8259 §8.1), as body-parser's decoder did.
   const body = raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf ? raw.subarray(3) : raw;
   const first = body[skipSpace(body, 0)];
@@ -113,7 +113,7 @@ export function parseGateBody(raw: Buffer): unknown {
     if (!literal) return JSON.parse(body.toString('utf8')) as unknown;
     const [open, close] = literal;
     const rest = JSON.parse(`${body.toString('utf8', 0, open)}""${body.toString('utf8', close + 1)}`) as Record<string, unknown>;
-    rest.manifests = new EscapedYaml(body, open + 1, close);
+    rest.manifests = new EscapedYaml(body, open + 1, close, rawDigest);
     return rest;
   } catch {
     throw notJson();

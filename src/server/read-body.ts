@@ -6,6 +6,9 @@ export interface PooledBody {
   release: () => void;
 }
 
+const INITIAL_BYTES = 64 * 1024;
+const MAX_INITIAL_BYTES = 1024 * 1024;
+
 /** An error the app's error handler maps as it maps body-parser's (same `type` and `status`). */
 function bodyError(type: string, status: number, message: string): Error {
   return Object.assign(new Error(message), { type, status, expose: true });
@@ -21,6 +24,10 @@ function bodyError(type: string, status: number, message: string): Error {
 export function readPooledBody(pool: BodyBufferPool, limit: number): RequestHandler {
   const inflating = express.raw({ type: () => true, limit });
   return (req: Request, res: Response, next: NextFunction) => {
+    if (req.destroyed || req.readableAborted) {
+      next(bodyError('request.aborted', 400, 'request aborted'));
+      return;
+    }
     const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
     if (encoding !== 'identity') {
       inflating(req, res, next);
@@ -36,7 +43,9 @@ export function readPooledBody(pool: BodyBufferPool, limit: number): RequestHand
       next(bodyError('entity.too.large', 413, 'request entity too large'));
       return;
     }
-    let buffer = pool.take(declared ?? 64 * 1024);
+    // Not the whole declared length up front: a client that declares 16 MiB and sends a byte must
+    // not reserve 16 MiB per connection. Larger bodies grow the buffer as their bytes arrive.
+    let buffer = pool.take(Math.min(declared ?? INITIAL_BYTES, MAX_INITIAL_BYTES));
     let length = 0;
     let settled = false;
     const finish = (err?: Error) => {
@@ -48,7 +57,7 @@ export function readPooledBody(pool: BodyBufferPool, limit: number): RequestHand
       req.off('error', onError);
       if (err) {
         pool.give(buffer);
-        req.pause(); // as body-parser leaves it: node discards the rest once the answer is sent
+        req.pause(); // node discards the rest of the body once the answer is sent
         next(err);
         return;
       }
@@ -79,6 +88,7 @@ export function readPooledBody(pool: BodyBufferPool, limit: number): RequestHand
       chunk.copy(buffer, length);
       length += chunk.length;
     };
+    // (node's parser holds a body to its Content-Length; this only guards that assumption)
     const onEnd = () => finish(declared !== undefined && length !== declared ? bodyError('request.size.invalid', 400, 'request size did not match content length') : undefined);
     // 'close' before 'end': the client went away mid-body
     const onClose = () => finish(bodyError('request.aborted', 400, 'request aborted'));

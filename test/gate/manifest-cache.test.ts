@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import yaml from 'js-yaml';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { EscapedYaml } from '../../src/gate/escaped-yaml.js';
-import { ManifestCache, PolicyResultCache } from '../../src/gate/manifest-cache.js';
+import { ManifestCache, PolicyResultCache, SEEN_ONCE } from '../../src/gate/manifest-cache.js';
 import { parseManifests, splitYamlDocuments } from '../../src/gate/manifests.js';
 import { evaluatePolicies, type PolicyStageOptions } from '../../src/gate/policy-stage.js';
 import { clockPolicy, loadPolicySet, policyDir } from '../helpers/policies.js';
@@ -149,7 +149,7 @@ describe('parseManifests through the document cache', () => {
     expect(cache.stats().entries).toBe(0);
   });
 
-  it('stays within its byte bound, least recently used out first', () => {
+  it('stays within its byte bound, the oldest unused out first', () => {
     const doc = (n: number) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c${n}}\n`;
     const cache = new ManifestCache(doc(0).length * 3);
     const twice = (n: number) => [1, 2].forEach(() => parseManifests(doc(n), limits, cache)); // kept from the second sight
@@ -369,7 +369,7 @@ describe('policy results of a JSON array through the caches', () => {
 describe('renderings remembered by the body digest', () => {
   const stream = ['kind: ConfigMap\napiVersion: v1\nmetadata:\n  name: a\n', 'kind: ConfigMap\napiVersion: v1\nmetadata:\n  name: b\ndata:\n  x: "1"\n', 'kind: Secret\napiVersion: v1\nmetadata:\n  name: c\n'].join('---\n');
 
-  it('a body seen before is neither split nor hashed again, and gives the same objects', () => {
+  it('a body seen before is not split again (nor its documents hashed), and gives the same objects', () => {
     const cache = new ManifestCache(1 << 20);
     const split = vi.spyOn(EscapedYaml.prototype, 'split');
     try {
@@ -402,7 +402,10 @@ describe('renderings remembered by the body digest', () => {
   it('the request limits apply to a remembered rendering as to any other', () => {
     const cache = new ManifestCache(1 << 20);
     for (let i = 0; i < 2; i++) parseManifests(escaped(stream), limits, cache, 'sha256:one');
-    expect(cache.rendering('sha256:one')).toBeDefined();
+    const body = escaped(stream);
+    expect(cache.rendering('sha256:one', { bodyBytes: body.buffer.length, start: body.start, end: body.end })).toBeDefined();
+    // the same digest offered with a body of another shape gives nothing
+    expect(cache.rendering('sha256:one', { bodyBytes: body.buffer.length + 1, start: body.start, end: body.end + 1 })).toBeUndefined();
     expect(outcome(() => parseManifests(escaped(stream), { ...limits, manifests: 2 }, cache, 'sha256:one'))).toMatchObject({ code: 'MANIFEST_TOO_MANY' });
   });
 
@@ -410,7 +413,8 @@ describe('renderings remembered by the body digest', () => {
     const cache = new ManifestCache(1 << 20);
     const bad = 'kind: ConfigMap\n---\nkey: [unclosed\n';
     for (let i = 0; i < 2; i++) expect(outcome(() => parseManifests(escaped(bad), limits, cache, 'sha256:bad'))).toMatchObject({ code: 'MANIFEST_PARSE_ERROR' });
-    expect(cache.rendering('sha256:bad')).toBeUndefined();
+    const body = escaped(bad);
+    expect(cache.rendering('sha256:bad', { bodyBytes: body.buffer.length, start: body.start, end: body.end })).toBeUndefined();
   });
 });
 
@@ -451,10 +455,10 @@ describe('ManifestCache admission', () => {
   it('forgets first sights past its bound, oldest first', () => {
     const cache = new ManifestCache(1 << 24);
     parseManifests(doc(0), limits, cache);
-    for (let n = 1; n <= 8192; n++) parseManifests(doc(n), limits, cache);
+    for (let n = 1; n <= SEEN_ONCE; n++) parseManifests(doc(n), limits, cache);
     parseManifests(doc(0), limits, cache); // its first sight was forgotten: a first sight again
     expect(cache.stats().entries).toBe(0);
-    parseManifests(doc(8192), limits, cache);
+    parseManifests(doc(SEEN_ONCE), limits, cache);
     expect(cache.stats().entries).toBe(1);
   });
 });

@@ -72,6 +72,19 @@ describe('runGate', () => {
     expect(calls).toBe(2);
   });
 
+  it('answers a deny within the deadline when the body digest never comes (a stuck thread pool), and records null for one that failed', async () => {
+    const started = Date.now();
+    const stuck = await runGate(body, caller, deps(verifiedBy()), { requestDigest: new Promise<string>(() => {}) });
+    expect(Date.now() - started).toBeLessThan(900);
+    expect(stuck).toMatchObject({ allowed: false, outcome: 'deny', audit: null });
+    expect(stuck.reasons.at(-1)).toMatchObject({ code: 'AUDIT_TIMEOUT' });
+
+    const d = deps(verifiedBy());
+    const failed = await runGate(body, caller, d, { requestDigest: Promise.resolve(null) });
+    expect(failed).toMatchObject({ allowed: true });
+    expect(d.audit.records[0]).toMatchObject({ type: 'decision', requestDigest: null });
+  });
+
   it('denies with TRUST_NOT_LOADED while there is no verifier', async () => {
     const decision = await runGate(body, caller, deps(undefined));
     expect(decision.reasons).toEqual([expect.objectContaining({ code: 'TRUST_NOT_LOADED' })]);

@@ -107,3 +107,14 @@ describe('readPooledBody over HTTP on 127.0.0.1', () => {
     expect(errors.slice(before)).toEqual(['request.aborted']);
   });
 });
+
+describe('what pooled buffers rely on', () => {
+  it('WebCrypto digest takes its copy of the bytes when called (app.ts hashes a body whose buffer may go back to the pool first)', async () => {
+    const { subtle } = await import('node:crypto');
+    const buffer = randomBytes(400 * 1024);
+    const expected = sha(buffer);
+    const pending = subtle.digest('SHA-256', buffer);
+    buffer.fill(0);
+    expect(Buffer.from(await pending).toString('hex')).toBe(expected);
+  });
+});
