@@ -7,6 +7,7 @@ import { rejectRequest, runGate } from '../gate/pipeline.js';
 import type { Caller, GateDependencies } from '../gate/types.js';
 import type { Logger } from '../log.js';
 import { authenticateBearer, type NamedToken } from './auth.js';
+import type { AuthFailureRecorder } from './auth-failures.js';
 import { BodyBufferPool } from './body-pool.js';
 import { parseGateBody } from './json-body.js';
 import type { GateMetrics } from './metrics.js';
@@ -27,6 +28,8 @@ export interface AppOptions {
   state: AppState;
   bodyLimitBytes: number;
   gateTokens: NamedToken[];
+  /** Failed authentications, bounded per source and window (auth-failures.ts). */
+  authFailures: AuthFailureRecorder;
   /** Further routes (the audit export) mounted before the 404 handler. */
   routers?: express.Router[];
 }
@@ -96,9 +99,8 @@ export function createApp(options: AppOptions): express.Express {
       const caller = callerOf(req, options.gateTokens);
       if (!caller) {
         logger.warn({ remoteAddress: req.socket.remoteAddress }, 'gate request with a missing or wrong bearer token');
-        void gate.audit
-          .append({ type: 'auth.failed', endpoint: '/v1/gate', remoteAddress: req.socket.remoteAddress ?? null })
-          .catch((err: unknown) => logger.error({ err: (err as Error).message }, 'could not record a failed authentication'))
+        void options.authFailures
+          .record('/v1/gate', req.socket.remoteAddress ?? null)
           .finally(() => res.status(401).set('WWW-Authenticate', 'Bearer').json({ allowed: false, reasons: [{ code: 'UNAUTHENTICATED', message: 'a valid bearer token is required' }] }));
         return;
       }

@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import { createAdmissionApp } from './admission-app.js';
 import { createApp } from './app.js';
 import { loadTokens } from './auth.js';
+import { AuthFailureRecorder } from './auth-failures.js';
 import { closeGracefully, listenOn, serverOptions } from './listen.js';
 import { GateMetrics } from './metrics.js';
 import { createAuditRouter } from './routes/audit.js';
@@ -38,6 +39,7 @@ export async function startGate(config: Config, logger: Logger): Promise<Running
   const audit = await openAuditLog(config.audit, { onWarning: (msg, err) => logger.warn({ err: (err as Error | undefined)?.message }, msg) });
   const metrics = new GateMetrics();
   const runtime = createGateRuntime(config, audit, logger, (stage, seconds) => metrics.stageSeconds.observe({ stage }, seconds));
+  const authFailures = new AuthFailureRecorder(audit, logger);
   let shuttingDown = false;
   const state = { notReady: runtime.notReady, shuttingDown: () => shuttingDown };
 
@@ -48,8 +50,8 @@ export async function startGate(config: Config, logger: Logger): Promise<Running
   let server: Server;
   let bound: { host: string; port: number; url: string };
   try {
-    const auditRouter = createAuditRouter({ logFile: config.audit.path, adminTokens: loadTokens(config.auth.adminTokens, 'auth.adminTokens'), audit, logger });
-    const app = createApp({ gate: runtime.deps, metrics, logger, state, bodyLimitBytes: config.limits.bodyBytes, gateTokens, routers: [auditRouter] });
+    const auditRouter = createAuditRouter({ logFile: config.audit.path, adminTokens: loadTokens(config.auth.adminTokens, 'auth.adminTokens'), audit, logger, authFailures });
+    const app = createApp({ gate: runtime.deps, metrics, logger, state, bodyLimitBytes: config.limits.bodyBytes, gateTokens, authFailures, routers: [auditRouter] });
     server = mainTls
       ? createHttpsServer({ ...serverOptions(config.limits), ...mainTls, minVersion: 'TLSv1.2', ...(mainTls.ca ? { requestCert: true, rejectUnauthorized: true } : {}) }, app)
       : createServer(serverOptions(config.limits), app);
@@ -94,6 +96,7 @@ export async function startGate(config: Config, logger: Logger): Promise<Running
     stopTlsWatch();
     stopMainTlsWatch();
     await runtime.close();
+    await authFailures.flush();
     await audit.append({ type: 'gate.stop', pid: process.pid }).catch(() => {});
     await audit.close();
   };

@@ -6,6 +6,7 @@ import { CONTENT_TYPES, EXPORT_FORMATS, exportChunks, exportFiles, type ExportFo
 import type { AuditEvent, AuditRecord } from '../../audit/record.js';
 import { InputError, SyncgateError, asSyncgateError } from '../../errors.js';
 import type { Logger } from '../../log.js';
+import type { AuthFailureRecorder } from '../auth-failures.js';
 import { authenticateBearer, type NamedToken } from '../auth.js';
 
 export interface AuditRouterOptions {
@@ -17,6 +18,8 @@ export interface AuditRouterOptions {
   audit?: { append(event: AuditEvent): Promise<AuditRecord> };
   logger?: Logger;
   productVersion?: string;
+  /** Where failed authentications go (bounded per source and window); else straight to `audit`. */
+  authFailures?: AuthFailureRecorder;
 }
 
 const QUERY_KEYS = new Set(['format', 'since', 'until', 'outcome', 'repository']);
@@ -63,9 +66,11 @@ export function createAuditRouter(options: AuditRouterOptions): express.Router {
     const identity = authenticateBearer(req.headers.authorization, options.adminTokens);
     if (identity === undefined) {
       options.logger?.warn({ remoteAddress }, 'audit export request with a missing or wrong admin token');
-      await options.audit?.append({ type: 'auth.failed', endpoint: '/v1/audit', remoteAddress }).catch((err: unknown) => {
-        options.logger?.error({ err: (err as Error).message }, 'could not record a failed authentication');
-      });
+      if (options.authFailures) await options.authFailures.record('/v1/audit', remoteAddress);
+      else
+        await options.audit?.append({ type: 'auth.failed', endpoint: '/v1/audit', remoteAddress }).catch((err: unknown) => {
+          options.logger?.error({ err: (err as Error).message }, 'could not record a failed authentication');
+        });
       res.status(401).set('WWW-Authenticate', 'Bearer').json({ reasons: [{ code: 'UNAUTHENTICATED', message: 'a valid admin bearer token is required' }] });
       return;
     }
