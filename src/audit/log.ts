@@ -53,6 +53,8 @@ type Pending =
 interface Head {
   seq: number;
   hash: string;
+  /** The last record's time (undefined when the log has none yet, or it is in a rotated segment). */
+  time?: string;
 }
 
 interface ActiveFirst {
@@ -136,7 +138,7 @@ export class AuditLog {
         if (lastSegment && tail.last.seq <= lastSegment.lastSeq) {
           throw new AuditError('AUDIT_LOG_CORRUPT', `${file}: the active file ends at seq ${tail.last.seq}, before the rotated segment ${lastSegment.file} (seq ${lastSegment.lastSeq})`, { file });
         }
-        head = { seq: tail.last.seq, hash: tail.last.hash };
+        head = { seq: tail.last.seq, hash: tail.last.hash, time: tail.last.time };
         const first = await firstRecordOf(file);
         if (!first) throw new AuditError('AUDIT_LOG_CORRUPT', `${file}: the first record is not valid; run \`syncgate audit verify\``, { file });
         activeFirst = { seq: first.seq, prevHash: first.prevHash, time: first.time };
@@ -279,14 +281,14 @@ export class AuditLog {
     const checkpoints: AuditRecord[] = [];
     const seal = (event: AuditEvent) => {
       const { record: r, line } = sealRecordLine(sanitizeEvent(event), head.seq + 1, head.hash, now, { clock: this.clockSource, mono });
-      head = { seq: r.seq, hash: r.hash };
+      head = { seq: r.seq, hash: r.hash, time: r.time };
       records.push(r);
       lines.push(line);
       return r;
     };
     const sealCp = () => {
       const { record: r, line } = this.sealCheckpoint(head, now, mono);
-      head = { seq: r.seq, hash: r.hash };
+      head = { seq: r.seq, hash: r.hash, time: r.time };
       records.push(r);
       lines.push(line);
       checkpoints.push(r);
@@ -368,10 +370,13 @@ export class AuditLog {
     if (await this.fs.exists(target)) throw new AuditError('AUDIT_ROTATE_FAILED', `${target} already exists`, { file: target });
     await this.fs.rename(this.file, target);
     let fresh: AppendFile;
+    let opened: AppendFile | undefined;
     try {
-      fresh = await this.fs.openAppend(this.file);
+      opened = await this.fs.openAppend(this.file);
       await this.fs.syncDir(this.paths.dir);
+      fresh = opened;
     } catch (err) {
+      await opened?.close().catch(() => {});
       await this.fs.rename(target, this.file).catch(() => {});
       throw err;
     }
@@ -385,7 +390,8 @@ export class AuditLog {
       firstPrevHash: first.prevHash,
       lastHash: this.head.hash,
       firstTime: first.time,
-      lastTime: now.toISOString(),
+      // the last record's time, as describeSegment gives it when the manifest is rebuilt
+      lastTime: this.head.time ?? now.toISOString(),
       bytes: this.goodSize,
       rotatedAt: now.toISOString(),
     };

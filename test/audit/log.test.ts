@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile, appendFile, readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -219,6 +220,54 @@ describe('AuditLog', () => {
     expect(await readdir(path.dirname(file))).toContain('audit.000000000001.jsonl');
     expect((await readRecords(path.join(path.dirname(file), 'audit.000000000001.jsonl'))).map((r) => r.seq)).toEqual([1, 2]);
     expect((await readRecords(file)).map((r) => r.seq)).toEqual([3]);
+  });
+
+  it('a rotated segment’s lastTime is its last record’s time, as a rebuilt manifest has it', async () => {
+    const file = await tempLog();
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const log = await AuditLog.open(file, { clock: () => new Date(now), rotation: { maxAgeMs: 3_600_000 } });
+    await log.append(decision(1));
+    now += 1_000;
+    const second = await log.append(decision(2));
+    now += 3_600_000;
+    await log.append(decision(3)); // rotates first, at 01:00:01
+    await log.close();
+    const manifestFile = path.join(path.dirname(file), 'audit.manifest.json');
+    const lastTime = () => (JSON.parse(readFileSync(manifestFile, 'utf8')) as { segments: Array<{ lastTime: string }> }).segments[0]!.lastTime;
+    expect(lastTime()).toBe(second.time);
+    const { unlink } = await import('node:fs/promises');
+    await unlink(manifestFile);
+    await (await AuditLog.open(file)).close();
+    expect(lastTime()).toBe(second.time);
+  });
+
+  it('a rotation that cannot sync the directory closes the file it opened, puts the old one back and writes on', async () => {
+    const file = await tempLog();
+    const opened: Array<{ closed: boolean }> = [];
+    let failSync = false;
+    const fs: AuditFileSystem = {
+      ...nodeFileSystem,
+      async openAppend(f) {
+        const real = await nodeFileSystem.openAppend(f);
+        const tracked = { closed: false };
+        opened.push(tracked);
+        return { ...real, append: (d: Buffer) => real.append(d), sync: () => real.sync(), truncate: (n: number) => real.truncate(n), size: () => real.size(), read: (p: number, l: number) => real.read(p, l), close: async () => { tracked.closed = true; await real.close(); } };
+      },
+      async syncDir(dir) {
+        if (failSync) throw Object.assign(new Error('EIO: injected'), { code: 'EIO' });
+        await nodeFileSystem.syncDir(dir);
+      },
+    };
+    const log = await AuditLog.open(file, { fs, rotation: { maxBytes: 300 } });
+    await log.append(decision(1));
+    failSync = true;
+    const before = opened.length;
+    await log.append(decision(2)); // over maxBytes: the rotation fails, the record still lands
+    expect(opened.length).toBe(before + 1);
+    expect(opened.at(-1)!.closed).toBe(true);
+    failSync = false;
+    await log.close();
+    expect((await readRecords(file)).map((r) => r.seq)).toEqual([1, 2]);
   });
 
   it('picks up a segment renamed just before a crash (not yet in the manifest)', async () => {

@@ -31,8 +31,19 @@ export interface ExportFile {
 export async function exportFiles(logFile: string): Promise<ExportFile[]> {
   const snap = await snapshotLog(logFile);
   const files: ExportFile[] = [];
-  for (const s of snap.segments.filter((x) => x.present)) files.push({ file: s.file, bytes: (await stat(s.file)).size, rotated: true });
-  if (snap.active) files.push({ file: logFile, bytes: (await snap.active.stat()).size, rotated: false, handle: snap.active });
+  let file = logFile;
+  try {
+    for (const s of snap.segments.filter((x) => x.present)) {
+      file = s.file;
+      files.push({ file: s.file, bytes: (await stat(s.file)).size, rotated: true });
+    }
+    file = logFile;
+    if (snap.active) files.push({ file: logFile, bytes: (await snap.active.stat()).size, rotated: false, handle: snap.active });
+  } catch (err) {
+    // e.g. a segment deleted by retention since the snapshot: the held active file is released
+    await snap.active?.close().catch(() => {});
+    throw new AuditError('AUDIT_LOG_UNREADABLE', `${file}: ${(err as NodeJS.ErrnoException).code ?? 'cannot be read'}`, { file });
+  }
   if (files.length === 0) throw new AuditError('AUDIT_LOG_UNREADABLE', `${logFile}: no audit log there (no active file and no rotated segments)`, { file: logFile });
   return files;
 }
