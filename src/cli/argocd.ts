@@ -58,7 +58,7 @@ export function registerArgocd(program: Command): void {
     .option('--dir <dir>', 'application source directory', '.')
     .option('--gate-url <url>', 'gate URL (env SYNCGATE_URL)', process.env.SYNCGATE_URL ?? 'http://127.0.0.1:8480')
     .option('--token-file <file>', 'bearer token for the gate (env SYNCGATE_TOKEN_FILE)', process.env.SYNCGATE_TOKEN_FILE)
-    .option('--timeout-ms <ms>', 'how long to wait for the gate (keep it below ARGOCD_EXEC_TIMEOUT)', process.env.SYNCGATE_TIMEOUT_MS ?? '30000')
+    .option('--timeout-ms <ms>', 'how long rendering and the gate may take together (keep it below ARGOCD_EXEC_TIMEOUT)', process.env.SYNCGATE_TIMEOUT_MS ?? '30000')
     .action(async (opts: { dir: string; gateUrl: string; tokenFile?: string; timeoutMs: string }) => {
       // Nothing goes to stdout until the gate has allowed: an empty or partial stream could make
       // Argo CD prune the application's resources.
@@ -66,6 +66,8 @@ export function registerArgocd(program: Command): void {
         const env = readEnv(process.env);
         const timeoutMs = Number(opts.timeoutMs);
         if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new SyncgateError('USAGE', `--timeout-ms must be a positive integer, not ${opts.timeoutMs}`);
+        // One budget for rendering and the gate together: Argo CD kills the plugin at its own timeout.
+        const deadline = performance.now() + timeoutMs;
         const repo = await openCheckout(opts.dir);
         let commit: Buffer;
         try {
@@ -74,6 +76,8 @@ export function registerArgocd(program: Command): void {
           repo.close();
         }
         const rendered = await renderSource(opts.dir, { appName: env.appName, ...(env.namespace ? { namespace: env.namespace } : {}), timeoutMs });
+        const left = Math.floor(deadline - performance.now());
+        if (left <= 0) throw new SyncgateError('GATE_TIMEOUT', `rendering took all of --timeout-ms (${timeoutMs} ms); the gate was not asked`);
         const answer = await askGate(
           {
             revision: env.revision,
@@ -87,7 +91,7 @@ export function registerArgocd(program: Command): void {
               ...(env.namespace ? { destination: { namespace: env.namespace } } : {}),
             },
           },
-          { url: opts.gateUrl, timeoutMs, ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}) },
+          { url: opts.gateUrl, timeoutMs: left, ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}) },
         );
         if (answer.status !== 200 || answer.decision.allowed !== true) {
           const reasons = answer.decision.reasons ?? [];

@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -161,6 +161,32 @@ describe('syncgate argocd generate (a ConfigManagementPlugin run against the rea
     expect(empty.code).not.toBe(0);
     expect(empty.stdout).toBe('');
     expect(empty.stderr).toContain('NO_MANIFESTS');
+  });
+
+  it('gives rendering and the gate one --timeout-ms between them, not one each', async () => {
+    const net = await import('node:net');
+    const silent = net.createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const { port } = silent.address() as { port: number };
+    // a kustomize that takes 600 ms to render, first on PATH
+    const bin = await mkdtemp(path.join(tmpdir(), 'syncgate-slow-kustomize-'));
+    await writeFile(path.join(bin, 'kustomize'), `#!/bin/sh\nsleep 0.6\ncat deploy.yaml\n`, { mode: 0o755 });
+    try {
+      const started = Date.now();
+      const slow = await generateAt({ 'deploy.yaml': deployment(false), 'kustomization.yaml': 'resources: [deploy.yaml]\n' }, true, { SYNCGATE_URL: `http://127.0.0.1:${port}`, SYNCGATE_TIMEOUT_MS: '1000', PATH: `${bin}:${process.env.PATH ?? ''}` });
+      const took = Date.now() - started;
+      expect(slow.code).not.toBe(0);
+      expect(slow.stdout).toBe('');
+      expect(slow.stderr).toContain('GATE_TIMEOUT');
+      // the gate got what was left of the 1,000 ms after 600 ms of rendering, not 1,000 of its own
+      const left = Number(/within (\d+) ms/.exec(slow.stderr)?.[1]);
+      expect(left).toBeGreaterThan(0);
+      expect(left).toBeLessThanOrEqual(400);
+      expect(took).toBeGreaterThanOrEqual(1_000);
+    } finally {
+      silent.close();
+      await rm(path.join(repo.dir, 'apps', 'guestbook', 'kustomization.yaml'), { force: true });
+    }
   });
 
   it('fails without output when the gate does not answer in time', async () => {
