@@ -106,7 +106,13 @@ class MirrorCursor {
 
   async peek(): Promise<Checkpoint | undefined> {
     while (this.peeked === null) {
-      const next = await this.it.next();
+      let next: IteratorResult<Line>;
+      try {
+        next = await this.it.next();
+      } catch (err) {
+        // a directory, no permission, an I/O error: named like any other unreadable audit file
+        throw new AuditError('AUDIT_LOG_UNREADABLE', `${this.file}: the checkpoint mirror cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { file: this.file });
+      }
       if (next.done) {
         this.peeked = undefined;
         break;

@@ -37,6 +37,13 @@ describe('verifyLog', () => {
     expect(report.mirror).toMatchObject({ checkpoints: 4, compared: 4 });
   });
 
+  it('a mirror that cannot be read (missing, a directory) is AUDIT_LOG_UNREADABLE naming it, not a raw fs error', async () => {
+    const { dir, file, publicKey } = await signedLog();
+    await expect(verifyLog(file, { publicKey, mirrorFile: path.join(dir, 'no-such-mirror.jsonl') })).rejects.toMatchObject({ code: 'AUDIT_LOG_UNREADABLE' });
+    const asDirectory = path.join(dir, 'mirror');
+    await expect(verifyLog(file, { publicKey, mirrorFile: asDirectory })).rejects.toMatchObject({ code: 'AUDIT_LOG_UNREADABLE', message: expect.stringContaining(asDirectory) });
+  });
+
   it('modified: an edited record (hash left alone) is reported at its seq', async () => {
     const { file, publicKey } = await signedLog();
     const ls = await lines(file);
