@@ -149,7 +149,7 @@ export class AuditLog {
 
       const log = new AuditLog(file, paths, fs, handle, head, tail.goodSize, activeFirst, manifest, options);
       log.repaired = repaired;
-      await log.retain();
+      await log.retain({ sweepDeleted: true });
       if (repaired) {
         await log.append({ type: 'audit.repaired', ...repaired, reason: 'the last line was incomplete (a crash during a write); it was never acknowledged and was cut off' });
         await log.checkpoint();
@@ -403,10 +403,10 @@ export class AuditLog {
     await this.retain();
   }
 
-  private async retain(): Promise<void> {
+  private async retain(options: { sweepDeleted?: boolean } = {}): Promise<void> {
     if (!this.options.retention) return;
     const now = (this.options.clock ?? (() => new Date()))();
-    await applyRetention(this.fs, this.paths, this.manifest, this.options.retention, now.getTime()).catch((err: unknown) =>
+    await applyRetention(this.fs, this.paths, this.manifest, this.options.retention, now.getTime(), options).catch((err: unknown) =>
       this.warn('audit retention failed; nothing more was deleted', err),
     );
   }

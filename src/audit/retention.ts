@@ -47,11 +47,14 @@ export async function applyRetention(
   manifest: Manifest,
   policy: RetentionPolicy | undefined,
   nowMs: number,
+  options: { sweepDeleted?: boolean } = {},
 ): Promise<SegmentInfo[]> {
-  // Files a crash left behind after the manifest already marked them deleted.
-  for (const s of manifest.segments.filter((x) => x.deleted)) await removeSegment(fs, path.join(paths.dir, s.file));
+  // Files a crash left behind after the manifest already marked them deleted: looked for when the
+  // log opens (sweepDeleted), not at every rotation, where a long-lived log has thousands of them.
+  if (options.sweepDeleted) for (const s of manifest.segments.filter((x) => x.deleted)) await removeSegment(fs, path.join(paths.dir, s.file));
+  // Export markers only of segments still there (deleted ones are never chosen again).
   const withMarks = await Promise.all(
-    manifest.segments.map(async (s) => ({ ...s, exported: await fs.exists(exportedMarker(path.join(paths.dir, s.file))) })),
+    manifest.segments.map(async (s) => ({ ...s, exported: !s.deleted && (await fs.exists(exportedMarker(path.join(paths.dir, s.file)))) })),
   );
   const chosen = selectForDeletion(withMarks, policy, nowMs);
   if (chosen.length === 0) return [];

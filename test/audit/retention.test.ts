@@ -6,6 +6,7 @@ import { AuditLog } from '../../src/audit/log.js';
 import { selectForDeletion } from '../../src/audit/retention.js';
 import type { SegmentInfo } from '../../src/audit/segments.js';
 import { verifyLog } from '../../src/audit/verify.js';
+import { nodeFileSystem, type AuditFileSystem } from '../../src/audit/writer.js';
 import { decision, tempDir } from './helpers.js';
 
 const seg = (n: number, lastTime: string, exported: boolean): SegmentInfo & { exported: boolean } => ({
@@ -65,6 +66,35 @@ describe('retention', () => {
     const report = await verifyLog(file);
     expect(report.valid).toBe(true);
     expect(report.files.filter((f) => f.status === 'deleted by retention')).toHaveLength(2);
+  });
+
+  it('does not go over every deleted segment again at each rotation (only when the log opens)', async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, 'audit.jsonl');
+    let unlinks = 0;
+    let markerChecks = 0;
+    const fs: AuditFileSystem = {
+      ...nodeFileSystem,
+      unlink: async (f) => {
+        unlinks++;
+        await nodeFileSystem.unlink(f);
+      },
+      exists: async (f) => {
+        if (f.endsWith('.exported')) markerChecks++;
+        return nodeFileSystem.exists(f);
+      },
+    };
+    const log = await AuditLog.open(file, { fs, rotation: { maxBytes: 1200 }, retention: { maxFiles: 1, keepUnexported: false } });
+    const perRotation: Array<{ unlinks: number; markerChecks: number }> = [];
+    for (let i = 1; i <= 30; i++) {
+      const [u, m] = [unlinks, markerChecks];
+      await log.append(decision(i));
+      if (unlinks !== u) perRotation.push({ unlinks: unlinks - u, markerChecks: markerChecks - m });
+    }
+    await log.close();
+    expect(perRotation.length).toBeGreaterThan(4);
+    // each rotation deletes one segment (the file and its marker) and checks the markers of the live ones only
+    for (const r of perRotation.slice(2)) expect(r).toEqual({ unlinks: 2, markerChecks: 2 });
   });
 
   it('finishes a deletion a crash interrupted (marked deleted in the manifest, file still there)', async () => {
