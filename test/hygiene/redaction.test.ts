@@ -10,7 +10,7 @@ import { createLogger } from '../../src/log.js';
 
 const VALUE = 'redact-me-5f0c9a7e1b';
 
-function logged(obj: Record<string, unknown>): string {
+function capture(log: (logger: ReturnType<typeof createLogger>) => void): string {
   let out = '';
   const stream = new Writable({
     write(chunk: Buffer, _e, done) {
@@ -18,9 +18,11 @@ function logged(obj: Record<string, unknown>): string {
       done();
     },
   });
-  createLogger('trace', stream).info(obj, 'event');
+  log(createLogger('trace', stream));
   return out;
 }
+
+const logged = (obj: Record<string, unknown>): string => capture((logger) => logger.info(obj, 'event'));
 
 describe('log redaction', () => {
   const shapes: Record<string, Record<string, unknown>> = {
@@ -39,6 +41,11 @@ describe('log redaction', () => {
     'err.config.headers.authorization': { err: { config: { headers: { authorization: `Bearer ${VALUE}` } } } },
     'password': { password: VALUE },
     'inlineSecrets': { decision: { inlineSecrets: [{ data: { password: VALUE } }] } },
+    'a key in another case (Token, PASSWORD)': { user: { Token: VALUE }, PASSWORD: VALUE },
+    'a Secret in an array of manifests': { manifests: [{ kind: 'ConfigMap' }, { kind: 'Secret', data: { key: VALUE } }] },
+    'deeper than the old path list (5 levels)': { a: { b: { c: { d: { token: VALUE } } } } },
+    'an object printed through its toJSON': { decision: { toJSON: () => ({ stringData: { key: VALUE } }) } },
+    'an Error with request options under another key': { cause: Object.assign(new Error('boom'), { config: { headers: { Authorization: `Bearer ${VALUE}` } } }) },
   };
   for (const [name, obj] of Object.entries(shapes)) {
     it(`redacts ${name}`, () => {
@@ -47,6 +54,21 @@ describe('log redaction', () => {
       expect(line).not.toContain(VALUE);
     });
   }
+
+  it('redacts inside a logged error, and keeps its message and type', () => {
+    const err = Object.assign(new TypeError('the API server said no'), { config: { headers: { authorization: `Bearer ${VALUE}` } }, token: VALUE });
+    for (const line of [capture((l) => l.error(err)), capture((l) => l.error({ err }, 'failed'))]) {
+      expect(line).not.toContain(VALUE);
+      const parsed = JSON.parse(line) as { err: { type: string; message: string; token: string; config: { headers: { authorization: string } } } };
+      expect(parsed.err).toMatchObject({ type: 'TypeError', message: 'the API server said no', token: '[redacted]', config: { headers: { authorization: '[redacted]' } } });
+    }
+  });
+
+  it('leaves the caller\'s objects as they were', () => {
+    const obj = { req: { headers: { authorization: VALUE } }, list: [{ token: VALUE }] };
+    logged(obj);
+    expect(obj).toEqual({ req: { headers: { authorization: VALUE } }, list: [{ token: VALUE }] });
+  });
 
   it('keeps ordinary fields', () => {
     expect(logged({ decisionId: 'd-1', reasons: ['UNSIGNED'], repository: 'r' })).toContain('"decisionId":"d-1"');
