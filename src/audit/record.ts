@@ -53,15 +53,15 @@ export interface SealOptions {
 }
 
 /**
- * Turns an event into a chained record and its stored line. The event is first reduced to plain
- * JSON (dates become strings, functions and undefined disappear), so the hash is over exactly
- * what a reader parses. The envelope fields win over event fields of the same name. The
- * top-level members are made canonical once and used for both the hash and the line.
+ * Turns an event into a chained record and its stored line. The event is taken as JSON prints it
+ * (dates become strings, functions and undefined disappear), so the hash is over exactly what a
+ * reader parses, and the record returned is the line parsed. The envelope fields win over event
+ * fields of the same name. The top-level members are made canonical once and used for both the
+ * hash and the line.
  */
 export function sealRecordLine(event: AuditEvent, seq: number, prevHash: string, time: Date, options: SealOptions = {}): { record: AuditRecord; line: string } {
-  const plain = JSON.parse(JSON.stringify(event)) as AuditEvent;
   const unsealed: Record<string, unknown> = {
-    ...plain,
+    ...event,
     v: AUDIT_RECORD_VERSION,
     seq,
     time: time.toISOString(),
@@ -70,15 +70,23 @@ export function sealRecordLine(event: AuditEvent, seq: number, prevHash: string,
     prevHash,
   };
   delete unsealed.hash;
-  const keys = Object.keys(unsealed)
-    .filter((k) => unsealed[k] !== undefined)
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const members = keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(unsealed[k])}`);
-  const hash = createHash('sha256').update(`{${members.join(',')}}`).digest('hex');
-  let at = keys.findIndex((k) => k > 'hash');
-  if (at === -1) at = keys.length;
-  members.splice(at, 0, `"hash":"${hash}"`);
-  return { record: { ...(unsealed as Omit<AuditRecord, 'hash'>), hash } as AuditRecord, line: `{${members.join(',')}}\n` };
+  // The members that sort before "hash" and those after it, each made canonical once: the hash is
+  // over both, and the line has "hash" between them.
+  const before: Record<string, unknown> = {};
+  const after: Record<string, unknown> = {};
+  for (const key of Object.keys(unsealed)) {
+    const part = key < 'hash' ? before : after;
+    // (a "__proto__" member must stay a member, not become the prototype)
+    if (key === '__proto__') Object.defineProperty(part, key, { value: unsealed[key], enumerable: true, writable: true, configurable: true });
+    else part[key] = unsealed[key];
+  }
+  const members = (json: string) => json.slice(1, -1);
+  const low = members(canonicalJson(before));
+  const high = members(canonicalJson(after));
+  const join = (...parts: string[]) => `{${parts.filter((p) => p !== '').join(',')}}`;
+  const hash = createHash('sha256').update(join(low, high)).digest('hex');
+  const line = `${join(low, `"hash":"${hash}"`, high)}\n`;
+  return { record: JSON.parse(line) as AuditRecord, line };
 }
 
 /** Turns an event into a chained record (see sealRecordLine). */
