@@ -331,7 +331,7 @@ export class AuditLog {
     }
     try {
       await this.handle.append(data);
-      await this.handle.sync();
+      if (!this.handle.durableAppends) await this.handle.sync();
     } catch (err) {
       const failure = new AuditWriteError(this.file, err);
       batch.forEach((item) => item.reject(failure));

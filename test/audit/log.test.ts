@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { constants, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile, appendFile, readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -183,6 +183,46 @@ describe('AuditLog', () => {
     await log.close();
     expect(r2).toMatchObject({ seq: 2, prevHash: r1.hash, decisionId: 'd-4' });
     expect((await verifyLog(file)).valid).toBe(true);
+  });
+
+  it('opens the active file with O_DSYNC, so that an append is durable without an fdatasync after it', async () => {
+    const file = await tempLog();
+    const log = await AuditLog.open(file);
+    try {
+      await log.append(decision(1));
+      const fds = readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`) === file;
+        } catch {
+          return false;
+        }
+      });
+      expect(fds.length).toBeGreaterThan(0);
+      for (const fd of fds) {
+        const flags = Number.parseInt(/^flags:\s+([0-7]+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8);
+        expect(flags & constants.O_DSYNC, `fd ${fd} flags ${flags.toString(8)}`).toBe(constants.O_DSYNC);
+        expect(flags & constants.O_APPEND).toBe(constants.O_APPEND);
+      }
+    } finally {
+      await log.close();
+    }
+  });
+
+  it('syncs after each batch a file whose appends are not durable by themselves', async () => {
+    const file = await tempLog();
+    let syncs = 0;
+    const fs: AuditFileSystem = {
+      ...nodeFileSystem,
+      async openAppend(f) {
+        const real = await nodeFileSystem.openAppend(f);
+        return { ...real, durableAppends: false, append: (d: Buffer) => real.append(d), sync: () => (syncs++, real.sync()), truncate: (n: number) => real.truncate(n), size: () => real.size(), read: (p: number, l: number) => real.read(p, l), close: () => real.close() };
+      },
+    };
+    const log = await AuditLog.open(file, { fs });
+    await log.append(decision(1));
+    await log.append(decision(2));
+    expect(syncs).toBe(2);
+    await log.close();
   });
 
   it('rotates by size with the chain continuing across files, and reopens after rotation', async () => {
