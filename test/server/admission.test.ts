@@ -2,6 +2,7 @@ import { copyFile, readFile, mkdtemp, writeFile, mkdir } from 'node:fs/promises'
 import { connect as tlsConnect } from 'node:tls';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selfSignedCert } from '../helpers/tls.js';
@@ -66,6 +67,8 @@ function review(object: unknown, extra: Record<string, unknown> = {}) {
   };
 }
 
+const BODY_LIMIT = 256 * 1024;
+
 describe('POST /v1/admission (ValidatingWebhook over HTTPS)', () => {
   let gate: TestGate;
   let ca: Buffer;
@@ -92,6 +95,7 @@ describe('POST /v1/admission (ValidatingWebhook over HTTPS)', () => {
     gate = await startTestGate({
       policies: { paths: [path.join(dir, 'policies')] },
       admission: { listen: '127.0.0.1:0', certFile: tls.certFile, keyFile: tls.keyFile },
+      limits: { bodyBytes: BODY_LIMIT },
     });
   });
   afterAll(async () => gate?.close());
@@ -132,6 +136,58 @@ describe('POST /v1/admission (ValidatingWebhook over HTTPS)', () => {
     const noRequest = await post({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' });
     expect(noRequest.status).toBe(400);
     expect((await post('{not json')).status).toBe(400);
+  });
+
+  /** A POST with the given headers and raw body bytes (chunked when no content-length is given). */
+  const postRaw = (body: Buffer, headers: Record<string, string>, pathAndQuery = '/v1/admission'): Promise<{ status: number; json: Record<string, unknown> }> =>
+    new Promise((resolve, reject) => {
+      const req = httpsRequest(new URL(pathAndQuery, gate.admission!.url), { method: 'POST', ca, headers }, (res) => {
+        let data = '';
+        res.on('data', (d) => (data += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(data) as Record<string, unknown> }));
+      });
+      req.on('error', reject);
+      if (headers['content-length'] === undefined) req.write(body.subarray(0, 10));
+      req.end(headers['content-length'] === undefined ? body.subarray(10) : body);
+    });
+  const sized = (body: Buffer, headers: Record<string, string> = {}) => ({ 'content-type': 'application/json', 'content-length': String(body.length), ...headers });
+
+  it('reads the review the same way whatever shape the body arrives in (query, BOM, chunked, gzip, charset)', async () => {
+    const json = Buffer.from(JSON.stringify(review(pod('shape', true))));
+    const shapes: Array<[string, Buffer, Record<string, string>, string?]> = [
+      ['the API server’s ?timeout=10s', json, sized(json), '/v1/admission?timeout=10s'],
+      ['a byte-order mark', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), json]), sized(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), json]))],
+      ['leading whitespace', Buffer.concat([Buffer.from(' \r\n\t'), json]), sized(Buffer.concat([Buffer.from(' \r\n\t'), json]))],
+      ['chunked', json, { 'content-type': 'application/json' }],
+      ['gzip', gzipSync(json), sized(gzipSync(json), { 'content-encoding': 'gzip' })],
+      ['charset=utf-8', json, sized(json, { 'content-type': 'application/json; charset=utf-8' })],
+    ];
+    for (const [name, body, headers, at] of shapes) {
+      const { status, json: answer } = await postRaw(body, headers, at);
+      expect(status, name).toBe(200);
+      expect(answer.response, name).toMatchObject({ uid: '705ab4f5-6393-11e8-b7cc-42010a800002', allowed: false, status: { code: 403 } });
+    }
+  });
+
+  it('answers 400 to a body that is JSON but not an object, or not UTF-8, and 413 to one over the limit', async () => {
+    for (const text of ['"an AdmissionReview"', '42', ' null', '{"apiVersion": ']) {
+      const { status, json } = await postRaw(Buffer.from(text), sized(Buffer.from(text)));
+      expect(status, text).toBe(400);
+      expect(json.reasons, text).toEqual([expect.objectContaining({ code: 'REQUEST_NOT_JSON' })]);
+    }
+    const latin1 = Buffer.from(JSON.stringify(review(pod('p', false))), 'latin1');
+    const unreadable = await postRaw(latin1, sized(latin1, { 'content-type': 'application/json; charset=latin1' }));
+    expect(unreadable.status).toBe(400);
+    expect(unreadable.json.reasons).toEqual([expect.objectContaining({ code: 'REQUEST_UNREADABLE' })]);
+    const huge = Buffer.from(JSON.stringify(review({ ...pod('big', false), padding: 'x'.repeat(BODY_LIMIT) })));
+    const tooLarge = await postRaw(huge, sized(huge)).catch((err: NodeJS.ErrnoException) => ({ status: err.code === 'EPIPE' || err.code === 'ECONNRESET' ? 413 : 0, json: {} }));
+    expect(tooLarge.status).toBe(413);
+  });
+
+  it('answers 404 to other paths and methods', async () => {
+    const json = Buffer.from(JSON.stringify(review(pod('p', false))));
+    expect((await postRaw(json, sized(json), '/v1/admissions')).status).toBe(404);
+    expect((await postRaw(json, sized(json), '/v1/admission/x')).status).toBe(404);
   });
 
   it('picks up a renewed certificate without a restart', async () => {
