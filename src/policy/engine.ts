@@ -188,21 +188,33 @@ function toJson(v: unknown): JsonValue {
   return v === undefined ? null : (v as JsonValue);
 }
 
+/** Everything of an evaluation that does not depend on the resources: built once per (policies, bindings). */
+interface Prepared {
+  /** the policies it was built for, as they were then (an array changed in place is built again) */
+  policies: LoadedPolicy[];
+  bindings: Record<string, unknown> | undefined;
+  state: EvalState;
+  slots: Array<{ set(value: JsonValue): void }>;
+  ruleBases: Bindings[][];
+  severities: Array<string | undefined>;
+  inUse: boolean;
+}
+
 /**
- * Evaluates `policies` on `resources`. Results are ordered resource → policy → rule and cover
- * every (resource, policy, rule) (not-applicable ones as `skip` unless `includeSkipped: false`).
+ * The scopes of the last evaluation of each policy list (a loaded set is evaluated again and
+ * again: once per new manifest of a decision, once per admission review), so that they are not
+ * built again per call (measured: ~21 KiB and 29 rule scopes per admission review).
  */
-export function evaluate(policies: readonly LoadedPolicy[], resources: readonly unknown[], options: EvaluateOptions = {}): PolicyResult[] {
-  const limits: BudgetLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const includeSkipped = options.includeSkipped ?? true;
-  const externalValues = (options.bindings ?? {}) as Record<string, JsonValue>;
+const preparedScopes = new WeakMap<readonly LoadedPolicy[], Prepared>();
+
+const samePolicies = (a: readonly LoadedPolicy[], b: readonly LoadedPolicy[]) => a.length === b.length && a.every((p, i) => p === b[i]);
+
+function prepare(policies: readonly LoadedPolicy[], bindings: Record<string, unknown> | undefined): Prepared {
+  const externalValues = (bindings ?? {}) as Record<string, JsonValue>;
   const shared = Bindings.fromObject(externalValues);
-  // `$payload` is one slot per call, re-pointed at each resource, so the resource-independent
-  // part of every rule's scope (externals < $payload < $policy < $rule) is built once per call.
-  const severities = policies.map((p) => p.annotations[SEVERITY_ANNOTATION]);
-  const budget = new Budget(limits);
-  const memo = new ResourceMemo();
-  const state: EvalState = { resource: null, generation: 0, budget, memo };
+  // `$payload` is one slot, re-pointed at each resource, so the resource-independent part of
+  // every rule's scope (externals < $payload < $policy < $rule) is built once.
+  const state: EvalState = { resource: null, generation: 0, budget: new Budget(DEFAULT_LIMITS), memo: new ResourceMemo() };
   const sharedSlot = shared.slot('payload');
   const slots = [sharedSlot];
   const ruleBases = policies.map((p) => {
@@ -215,7 +227,39 @@ export function evaluate(policies: readonly LoadedPolicy[], resources: readonly 
     const withPolicy = slot.scope.with('policy', exposedPolicy(p));
     return p.rules.map((rule) => ruleScope(rule, withPolicy.with('rule', rule.raw), state));
   });
+  return { policies: [...policies], bindings, state, slots, ruleBases, severities: policies.map((p) => p.annotations[SEVERITY_ANNOTATION]), inUse: false };
+}
 
+/**
+ * Evaluates `policies` on `resources`. Results are ordered resource → policy → rule and cover
+ * every (resource, policy, rule) (not-applicable ones as `skip` unless `includeSkipped: false`).
+ */
+export function evaluate(policies: readonly LoadedPolicy[], resources: readonly unknown[], options: EvaluateOptions = {}): PolicyResult[] {
+  let prepared = preparedScopes.get(policies);
+  if (prepared === undefined || prepared.inUse || prepared.bindings !== options.bindings || !samePolicies(prepared.policies, policies)) {
+    prepared = prepare(policies, options.bindings);
+    // (one in use belongs to an evaluation further up the stack: this one gets its own)
+    if (!preparedScopes.get(policies)?.inUse) preparedScopes.set(policies, prepared);
+  }
+  prepared.inUse = true;
+  try {
+    return evaluatePrepared(policies, resources, options, prepared);
+  } finally {
+    prepared.inUse = false;
+    // nothing of these resources is kept past the call
+    for (const slot of prepared.slots) slot.set(null);
+    prepared.state.resource = null;
+    prepared.state.memo.clear();
+  }
+}
+
+function evaluatePrepared(policies: readonly LoadedPolicy[], resources: readonly unknown[], options: EvaluateOptions, prepared: Prepared): PolicyResult[] {
+  const limits: BudgetLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const includeSkipped = options.includeSkipped ?? true;
+  const { state, slots, ruleBases, severities } = prepared;
+  const budget = new Budget(limits);
+  state.budget = budget;
+  const memo = state.memo;
   return withClock(options.now, () => {
     const results: PolicyResult[] = [];
     for (let resourceIndex = 0; resourceIndex < resources.length; resourceIndex++) {

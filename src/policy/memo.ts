@@ -81,6 +81,12 @@ export class ResourceMemo {
     this.generation++;
   }
 
+  /** Forgets every value (and lets them be collected). */
+  clear(): void {
+    this.generation++;
+    this.values = [];
+  }
+
   has(id: number): boolean {
     return id < this.gens.length && this.gens[id] === this.generation;
   }

@@ -297,6 +297,58 @@ assert:
   });
 });
 
+describe('engine: one policy list evaluated call after call', () => {
+  // scopes are built once per (list, bindings) and kept between calls; nothing of one call may
+  // reach the next: context entries, shared match blocks, bindings, the clock, errors
+  const text = rulePolicy(`
+match:
+  any:
+  - kind: Pod
+context:
+- name: own
+  variable: (concat($prefix, metadata.name))
+- name: shared
+  variable: (metadata.name)
+- name: when
+  variable: (time_now_utc())
+assert:
+  all:
+  - check:
+      ($own): (concat($prefix, $shared))
+      (metadata.labels.expect): ($own)
+      (metadata.labels.at): ($when)
+`);
+  const named = (name: string, expect: string, at = '2024-01-01T00:00:00Z') => ({ kind: 'Pod', metadata: { name, labels: { expect, at } } });
+  const at = (iso: string) => () => new Date(iso);
+
+  it('gives each call the answers a fresh list would', () => {
+    const policies = parsePolicyDocuments(text);
+    const bindings = { prefix: 'x-' };
+    const calls: Array<[unknown[], string]> = [
+      [[named('a', 'x-a')], '2024-01-01T00:00:00Z'],
+      [[named('b', 'x-b'), { kind: 'Service' }, named('c', 'x-a')], '2024-01-01T00:00:00Z'],
+      [[named('d', 'x-d', '2025-06-01T00:00:00Z')], '2025-06-01T00:00:00Z'],
+      [[{ kind: 'Pod' }, named('e', 'x-e')], '2024-01-01T00:00:00Z'],
+    ];
+    for (const [resources, now] of calls) {
+      const again = evaluate(policies, resources, { bindings, now: at(now) });
+      const fresh = evaluate(parsePolicyDocuments(text), resources, { bindings, now: at(now) });
+      expect(again).toEqual(fresh);
+    }
+    expect(evaluate(policies, [named('b', 'x-b'), named('c', 'x-a')], { bindings, now: at('2024-01-01T00:00:00Z') }).map((r) => r.status)).toEqual(['pass', 'fail']);
+  });
+
+  it('takes new bindings, and a list changed in place, into account', () => {
+    const policies = parsePolicyDocuments(text);
+    const x = { bindings: { prefix: 'x-' }, now: at('2024-01-01T00:00:00Z') };
+    const y = { bindings: { prefix: 'y-' }, now: at('2024-01-01T00:00:00Z') };
+    expect(evaluate(policies, [named('a', 'x-a')], x)[0]?.status).toBe('pass');
+    expect(evaluate(policies, [named('a', 'x-a')], y)[0]?.status).toBe('fail');
+    policies.push(...parsePolicyDocuments(rulePolicy('assert:\n  all:\n  - check:\n      ($prefix): z-', 'second')));
+    expect(evaluate(policies, [named('a', 'y-a')], y).map((r) => `${r.policy}:${r.status}`)).toEqual(['p:pass', 'second:fail']);
+  });
+});
+
 describe('engine: runaway work is bounded', () => {
   it('a huge projection exhausts the step budget and reports an error', () => {
     const p = rulePolicy(`
