@@ -184,6 +184,25 @@ describe('POST /v1/admission (ValidatingWebhook over HTTPS)', () => {
     expect(tooLarge.status).toBe(413);
   });
 
+  it('keeps answering after a client goes away in the middle of a body', async () => {
+    const { port } = new URL(gate.admission!.url);
+    for (let i = 0; i < 3; i++) {
+      await new Promise<void>((resolve, reject) => {
+        const socket = tlsConnect({ host: '127.0.0.1', port: Number(port), ca }, () => {
+          socket.write('POST /v1/admission HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{"apiVersion":');
+          setTimeout(() => {
+            socket.destroy();
+            resolve();
+          }, 20);
+        });
+        socket.on('error', reject);
+      });
+    }
+    const { status, json } = await post(review(pod('after', false)));
+    expect(status).toBe(200);
+    expect(json.response).toMatchObject({ allowed: true });
+  });
+
   it('answers 404 to other paths and methods', async () => {
     const json = Buffer.from(JSON.stringify(review(pod('p', false))));
     expect((await postRaw(json, sized(json), '/v1/admissions')).status).toBe(404);
