@@ -64,6 +64,35 @@ describe('log redaction', () => {
     }
   });
 
+  it('redacts a child logger\'s bindings', () => {
+    for (const line of [
+      capture((l) => l.child({ token: VALUE, req: { headers: { authorization: `Bearer ${VALUE}` } } }).info('event')),
+      capture((l) => l.child({ component: 'kube' }).child({ user: { password: VALUE } }).info('event')),
+    ]) {
+      expect(line).toContain('"msg":"event"');
+      expect(line).not.toContain(VALUE);
+    }
+  });
+
+  it('prints an object met again inside itself as [Circular], without its secrets, and quickly', () => {
+    const cyclic: Record<string, unknown> = { token: VALUE, name: 'n' };
+    for (const k of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']) cyclic[k] = cyclic;
+    const started = performance.now();
+    const line = logged({ cyclic, list: [cyclic] });
+    expect(performance.now() - started).toBeLessThan(1000); // exponential before: fanout^9 visits
+    expect(line).not.toContain(VALUE);
+    expect(JSON.parse(line)).toMatchObject({ cyclic: { token: '[redacted]', name: 'n', a: '[Circular]' } });
+  });
+
+  it('applies toJSON once, as JSON.stringify does (one that returns its own object does not recurse)', () => {
+    const self = { token: VALUE, keep: 1, toJSON(): unknown {
+      return this;
+    } };
+    const line = logged({ self });
+    expect(line).not.toContain(VALUE);
+    expect(JSON.parse(line)).toMatchObject({ self: { token: '[redacted]', keep: 1 } });
+  });
+
   it('leaves the caller\'s objects as they were', () => {
     const obj = { req: { headers: { authorization: VALUE } }, list: [{ token: VALUE }] };
     logged(obj);
