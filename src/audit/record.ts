@@ -60,8 +60,10 @@ export interface SealOptions {
  * hash and the line.
  */
 export function sealRecordLine(event: AuditEvent, seq: number, prevHash: string, time: Date, options: SealOptions = {}): { record: AuditRecord; line: string } {
+  // (an event with a toJSON of its own is taken as that prints it; its members are made canonical below)
+  const fields = typeof (event as { toJSON?: unknown }).toJSON === 'function' ? (JSON.parse(JSON.stringify(event)) as AuditEvent) : event;
   const unsealed: Record<string, unknown> = {
-    ...event,
+    ...fields,
     v: AUDIT_RECORD_VERSION,
     seq,
     time: time.toISOString(),

@@ -2,7 +2,10 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, canonicalJsonOrUndefined } from '../../src/audit/canonical-json.js';
-import { sealRecordLine, type AuditEvent } from '../../src/audit/record.js';
+import { GENESIS_HASH, sealRecordLine, type AuditEvent } from '../../src/audit/record.js';
+
+/** JSON.rawJSON (Node 21+; not yet in TypeScript's lib). */
+const rawJSON = (text: string): unknown => (JSON as unknown as { rawJSON: (t: string) => unknown }).rawJSON(text);
 
 /** The definition, written the plain way: JSON's view of the value, then keys sorted at every level. */
 function reference(value: unknown): string {
@@ -49,6 +52,23 @@ describe('canonicalJson', () => {
     for (const value of [Buffer.from('hi'), { b: Buffer.from([1, 2]), a: new Date(0) }, odd, [odd]]) expect(canonicalJson(value)).toBe(reference(value));
   });
 
+  it('sees what JSON.stringify sees in values that are not plain: raw JSON text, boxed primitives, class instances, toJSON(key)', () => {
+    class Point {
+      constructor(
+        readonly y: number,
+        readonly x: number,
+      ) {}
+    }
+    const keyed = { toJSON: (key: string) => `key=${key}` };
+    const values: unknown[] = [
+      { n: rawJSON('1.0'), m: [rawJSON('2e0')] },
+      { b: Object.assign(new Number(3), { z: 1, y: 2 }), s: new String('ab'), t: new Boolean(false) },
+      { p: new Point(2, 1), m: new Map([['a', 1]]) },
+      { z: keyed, a: [keyed], k: { inner: keyed } },
+    ];
+    for (const value of values) expect(canonicalJson(value)).toBe(reference(value));
+  });
+
   it('keeps a "__proto__" key as a member', () => {
     const value = JSON.parse('{"z":1,"__proto__":{"x":2}}') as unknown;
     expect(canonicalJson(value)).toBe('{"__proto__":{"x":2},"z":1}');
@@ -61,6 +81,15 @@ describe('canonicalJson', () => {
 });
 
 describe('sealRecordLine', () => {
+  it('takes an event with a toJSON of its own as that prints it', () => {
+    const event = { type: 'decision', secret: 'not stored', toJSON: () => ({ type: 'decision', z: 1, a: rawJSON('1.50') }) } as unknown as AuditEvent;
+    const time = new Date('2026-11-22T07:00:00.000Z');
+    const { line } = sealRecordLine(event, 7, GENESIS_HASH, time);
+    expect(line).toBe(referenceLine(event, 7, GENESIS_HASH, time));
+    expect(line).not.toContain('not stored');
+  });
+
+
   it('stores the line the plain definition gives, with the record as its parse', () => {
     fc.assert(
       fc.property(fc.dictionary(key, tree, { maxKeys: 8 }), fc.integer({ min: 1, max: 1e9 }), (fields, seq) => {
