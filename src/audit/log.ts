@@ -263,7 +263,7 @@ export class AuditLog {
   private async writeBatch(batch: Pending[], every: number): Promise<void> {
     if (this.dirty) {
       try {
-        await this.handle.truncate(this.goodSize);
+        await this.cutBack();
         this.dirty = false;
       } catch (err) {
         const failure = new AuditWriteError(this.file, err, 'repair');
@@ -338,7 +338,7 @@ export class AuditLog {
       // A partial write may have left part of a line: cut back to the last good record.
       this.dirty = true;
       try {
-        await this.handle.truncate(this.goodSize);
+        await this.cutBack();
         this.dirty = false;
       } catch {
         // Retried before the next write.
@@ -351,6 +351,16 @@ export class AuditLog {
     this.sinceCheckpoint = since;
     batch.forEach((item, i) => (item as { resolve: (r: AuditRecord | undefined) => void }).resolve(results[i]));
     for (const cp of checkpoints) this.mirror(cp);
+  }
+
+  /**
+   * Cuts the file back to its last good record, durably: with O_DSYNC the lines of a failed group
+   * that did reach the file are on disk at once, and only a sync makes the cut outlast a crash
+   * (else they could come back as records of a group that was never acknowledged).
+   */
+  private async cutBack(): Promise<void> {
+    await this.handle.truncate(this.goodSize);
+    await this.handle.sync();
   }
 
   private mirror(record: AuditRecord): void {

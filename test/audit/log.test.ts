@@ -185,6 +185,45 @@ describe('AuditLog', () => {
     expect((await verifyLog(file)).valid).toBe(true);
   });
 
+  it('makes the cut after a failed write durable (a sync after the truncate), before the next write', async () => {
+    const file = await tempLog();
+    const ops: string[] = [];
+    let fail = false;
+    const fs: AuditFileSystem = {
+      ...nodeFileSystem,
+      async openAppend(f) {
+        const real = await nodeFileSystem.openAppend(f);
+        return {
+          ...real,
+          append: async (d: Buffer) => {
+            if (fail) {
+              ops.push('append (fails after half)');
+              await real.append(d.subarray(0, Math.floor(d.length / 2)));
+              throw Object.assign(new Error('EIO: injected'), { code: 'EIO' });
+            }
+            ops.push('append');
+            await real.append(d);
+          },
+          sync: () => (ops.push('sync'), real.sync()),
+          truncate: (n: number) => (ops.push('truncate'), real.truncate(n)),
+          size: () => real.size(),
+          read: (p: number, l: number) => real.read(p, l),
+          close: () => real.close(),
+        };
+      },
+    };
+    const log = await AuditLog.open(file, { fs });
+    await log.append(decision(1));
+    fail = true;
+    await expect(log.append(decision(2))).rejects.toMatchObject({ code: 'AUDIT_WRITE_FAILED' });
+    fail = false;
+    await log.append(decision(3));
+    await log.close();
+    const after = ops.slice(ops.indexOf('append (fails after half)'));
+    expect(after.slice(0, 4)).toEqual(['append (fails after half)', 'truncate', 'sync', 'append']);
+    expect((await verifyLog(file)).valid).toBe(true);
+  });
+
   it('opens the active file with O_DSYNC, so that an append is durable without an fdatasync after it', async () => {
     const file = await tempLog();
     const log = await AuditLog.open(file);
