@@ -53,8 +53,8 @@ function send(res: ServerResponse, answer: Answer): void {
 
 /**
  * The request the API server sends, and nearly every one there is: a POST with a declared
- * length within the limit, neither compressed nor in another charset than UTF-8. Anything else
- * goes through express and body-parser, which answer it as they always have.
+ * length within the limit, not compressed, as application/json (at most `; charset=utf-8`).
+ * Anything else goes through express and body-parser, which answer it as they always have.
  */
 function isPlainAdmissionPost(req: IncomingMessage, limit: number): boolean {
   if (req.method !== 'POST') return false;
@@ -62,8 +62,9 @@ function isPlainAdmissionPost(req: IncomingMessage, limit: number): boolean {
   if (!(url === ADMISSION_PATH || url.startsWith(`${ADMISSION_PATH}?`))) return false; // the API server adds ?timeout=10s
   const encoding = req.headers['content-encoding'];
   if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return false;
-  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase();
-  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') return false;
+  // what the API server sends; any other media type or parameter is body-parser's to judge
+  const type = req.headers['content-type']?.toLowerCase().replace(/[ \t]/g, '');
+  if (type !== undefined && type !== 'application/json' && type !== 'application/json;charset=utf-8') return false;
   const declared = Number(req.headers['content-length'] ?? Number.NaN);
   return req.headers['transfer-encoding'] === undefined && Number.isSafeInteger(declared) && declared > 0 && declared <= limit;
 }
@@ -71,6 +72,7 @@ function isPlainAdmissionPost(req: IncomingMessage, limit: number): boolean {
 /** The body as body-parser's strict JSON parser reads it: UTF-8 (a BOM dropped), an object or an array. */
 function parseStrictJson(bytes: Buffer): { ok: true; value: unknown } | { ok: false } {
   const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
+  if (text === '') return { ok: true, value: {} }; // body-parser's answer to an empty body (here: a BOM alone)
   const first = /^[ \t\n\r]*([^ \t\n\r])/.exec(text)?.[1];
   if (first !== '{' && first !== '[') return { ok: false };
   try {

@@ -176,9 +176,16 @@ describe('POST /v1/admission (ValidatingWebhook over HTTPS)', () => {
       expect(json.reasons, text).toEqual([expect.objectContaining({ code: 'REQUEST_NOT_JSON' })]);
     }
     const latin1 = Buffer.from(JSON.stringify(review(pod('p', false))), 'latin1');
-    const unreadable = await postRaw(latin1, sized(latin1, { 'content-type': 'application/json; charset=latin1' }));
-    expect(unreadable.status).toBe(400);
-    expect(unreadable.json.reasons).toEqual([expect.objectContaining({ code: 'REQUEST_UNREADABLE' })]);
+    // body-parser takes only charsets that start "utf-"; a quoted parameter holding "charset=" is not the charset
+    for (const type of ['application/json; charset=latin1', 'application/json; charset=utf8', 'application/json; x="a;charset=utf-8"; charset=latin1']) {
+      const unreadable = await postRaw(latin1, sized(latin1, { 'content-type': type }));
+      expect(unreadable.status, type).toBe(400);
+      expect(unreadable.json.reasons, type).toEqual([expect.objectContaining({ code: 'REQUEST_UNREADABLE' })]);
+    }
+    const bomOnly = Buffer.from([0xef, 0xbb, 0xbf]);
+    const empty = await postRaw(bomOnly, sized(bomOnly));
+    expect(empty.status).toBe(400);
+    expect(empty.json.reasons).toEqual([expect.objectContaining({ code: 'ADMISSION_REVIEW_INVALID' })]);
     const huge = Buffer.from(JSON.stringify(review({ ...pod('big', false), padding: 'x'.repeat(BODY_LIMIT) })));
     const tooLarge = await postRaw(huge, sized(huge)).catch((err: NodeJS.ErrnoException) => ({ status: err.code === 'EPIPE' || err.code === 'ECONNRESET' ? 413 : 0, json: {} }));
     expect(tooLarge.status).toBe(413);
