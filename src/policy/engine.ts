@@ -100,6 +100,8 @@ interface EvalState {
   generation: number;
   budget: Budget;
   memo: ResourceMemo;
+  /** forget what rules' own context entries computed for the last resource (run after each call) */
+  forget: Array<() => void>;
 }
 
 /**
@@ -135,6 +137,11 @@ function ruleScope(rule: CompiledRule, below: Bindings, state: EvalState): Bindi
     let generation = -1;
     let cached: JsonValue = null;
     let failure: unknown;
+    state.forget.push(() => {
+      generation = -1;
+      cached = null;
+      failure = undefined;
+    });
     b = b.withComputed(entry.name, () => {
       if (generation !== state.generation) {
         generation = state.generation;
@@ -193,10 +200,11 @@ interface Prepared {
   /** the policies it was built for, as they were then (an array changed in place is built again) */
   policies: LoadedPolicy[];
   bindings: Record<string, unknown> | undefined;
+  /** the bindings' own entries as they were then (an object changed in place is built again) */
+  bindingEntries: Array<[string, unknown]>;
   state: EvalState;
   slots: Array<{ set(value: JsonValue): void }>;
   ruleBases: Bindings[][];
-  severities: Array<string | undefined>;
   inUse: boolean;
 }
 
@@ -209,12 +217,19 @@ const preparedScopes = new WeakMap<readonly LoadedPolicy[], Prepared>();
 
 const samePolicies = (a: readonly LoadedPolicy[], b: readonly LoadedPolicy[]) => a.length === b.length && a.every((p, i) => p === b[i]);
 
+function sameBindings(prepared: Prepared, bindings: Record<string, unknown> | undefined): boolean {
+  if (prepared.bindings !== bindings) return false;
+  if (bindings === undefined) return true;
+  const entries = prepared.bindingEntries;
+  return Object.keys(bindings).length === entries.length && entries.every(([k, v]) => Object.hasOwn(bindings, k) && bindings[k] === v);
+}
+
 function prepare(policies: readonly LoadedPolicy[], bindings: Record<string, unknown> | undefined): Prepared {
   const externalValues = (bindings ?? {}) as Record<string, JsonValue>;
   const shared = Bindings.fromObject(externalValues);
   // `$payload` is one slot, re-pointed at each resource, so the resource-independent part of
   // every rule's scope (externals < $payload < $policy < $rule) is built once.
-  const state: EvalState = { resource: null, generation: 0, budget: new Budget(DEFAULT_LIMITS), memo: new ResourceMemo() };
+  const state: EvalState = { resource: null, generation: 0, budget: new Budget(DEFAULT_LIMITS), memo: new ResourceMemo(), forget: [] };
   const sharedSlot = shared.slot('payload');
   const slots = [sharedSlot];
   const ruleBases = policies.map((p) => {
@@ -227,7 +242,7 @@ function prepare(policies: readonly LoadedPolicy[], bindings: Record<string, unk
     const withPolicy = slot.scope.with('policy', exposedPolicy(p));
     return p.rules.map((rule) => ruleScope(rule, withPolicy.with('rule', rule.raw), state));
   });
-  return { policies: [...policies], bindings, state, slots, ruleBases, severities: policies.map((p) => p.annotations[SEVERITY_ANNOTATION]), inUse: false };
+  return { policies: [...policies], bindings, bindingEntries: Object.entries(bindings ?? {}), state, slots, ruleBases, inUse: false };
 }
 
 /**
@@ -236,7 +251,7 @@ function prepare(policies: readonly LoadedPolicy[], bindings: Record<string, unk
  */
 export function evaluate(policies: readonly LoadedPolicy[], resources: readonly unknown[], options: EvaluateOptions = {}): PolicyResult[] {
   let prepared = preparedScopes.get(policies);
-  if (prepared === undefined || prepared.inUse || prepared.bindings !== options.bindings || !samePolicies(prepared.policies, policies)) {
+  if (prepared === undefined || prepared.inUse || !sameBindings(prepared, options.bindings) || !samePolicies(prepared.policies, policies)) {
     prepared = prepare(policies, options.bindings);
     // (one in use belongs to an evaluation further up the stack: this one gets its own)
     if (!preparedScopes.get(policies)?.inUse) preparedScopes.set(policies, prepared);
@@ -250,13 +265,16 @@ export function evaluate(policies: readonly LoadedPolicy[], resources: readonly 
     for (const slot of prepared.slots) slot.set(null);
     prepared.state.resource = null;
     prepared.state.memo.clear();
+    for (const forget of prepared.state.forget) forget();
   }
 }
 
 function evaluatePrepared(policies: readonly LoadedPolicy[], resources: readonly unknown[], options: EvaluateOptions, prepared: Prepared): PolicyResult[] {
   const limits: BudgetLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const includeSkipped = options.includeSkipped ?? true;
-  const { state, slots, ruleBases, severities } = prepared;
+  const { state, slots, ruleBases } = prepared;
+  // (read at every call: an annotation changed in place shows)
+  const severities = policies.map((p) => p.annotations[SEVERITY_ANNOTATION]);
   const budget = new Budget(limits);
   state.budget = budget;
   const memo = state.memo;

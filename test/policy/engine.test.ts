@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate, parsePolicyDocuments } from '../../src/policy/index.js';
+import { compactHeap } from '../../src/server/heap.js';
 import { rulePolicy, run } from './helpers.js';
 
 const pod = (name: string, image: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'c', image }] } });
@@ -307,6 +308,8 @@ match:
 context:
 - name: own
   variable: (concat($prefix, metadata.name))
+- name: held
+  variable: ([$prefix, data])
 - name: shared
   variable: (metadata.name)
 - name: when
@@ -317,6 +320,7 @@ assert:
       ($own): (concat($prefix, $shared))
       (metadata.labels.expect): ($own)
       (metadata.labels.at): ($when)
+      (length($held)): 2
 `);
   const named = (name: string, expect: string, at = '2024-01-01T00:00:00Z') => ({ kind: 'Pod', metadata: { name, labels: { expect, at } } });
   const at = (iso: string) => () => new Date(iso);
@@ -346,6 +350,23 @@ assert:
     expect(evaluate(policies, [named('a', 'x-a')], y)[0]?.status).toBe('fail');
     policies.push(...parsePolicyDocuments(rulePolicy('assert:\n  all:\n  - check:\n      ($prefix): z-', 'second')));
     expect(evaluate(policies, [named('a', 'y-a')], y).map((r) => `${r.policy}:${r.status}`)).toEqual(['p:pass', 'second:fail']);
+    // the same bindings object, changed in place
+    y.bindings.prefix = 'z-';
+    expect(evaluate(policies, [named('a', 'z-a')], y).map((r) => `${r.policy}:${r.status}`)).toEqual(['p:pass', 'second:pass']);
+  });
+
+  it('keeps nothing of a call\'s resources once it returns', async () => {
+    const policies = parsePolicyDocuments(text);
+    const bindings = { prefix: 'x-' };
+    let data: WeakRef<object> | undefined;
+    (() => {
+      const resource = { ...named('a', 'x-a'), data: { password: 'hunter2' } };
+      data = new WeakRef(resource.data);
+      expect(evaluate(policies, [resource], { bindings, now: at('2024-01-01T00:00:00Z') })[0]?.status).toBe('pass');
+    })();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(compactHeap()).toBe(true);
+    expect(data?.deref()).toBeUndefined();
   });
 });
 
