@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AuditLog, type AuditLogOptions } from '../../src/audit/log.js';
 import type { AuditRecord } from '../../src/audit/record.js';
+import { nodeFileSystem, type AppendFile, type AuditFileSystem } from '../../src/audit/writer.js';
 
 export async function tempDir(prefix = 'syncgate-audit-'): Promise<string> {
   return mkdtemp(path.join(tmpdir(), prefix));
@@ -46,4 +47,28 @@ export async function writeLog(file: string, count: number, options: AuditLogOpt
   for (let i = 1; i <= count; i++) out.push(await log.append(decision(i)));
   await log.close();
   return out;
+}
+
+/**
+ * The real file system, its active file's operations forwarded one by one (they are methods of a
+ * class, which a spread would not copy), with those `override` gives in their place.
+ */
+export function wrappedFs(override: (real: AppendFile) => Partial<AppendFile>, rest: Partial<AuditFileSystem> = {}): AuditFileSystem {
+  return {
+    ...nodeFileSystem,
+    async openAppend(file) {
+      const real = await nodeFileSystem.openAppend(file);
+      return {
+        durableAppends: real.durableAppends,
+        append: (d: Buffer) => real.append(d),
+        sync: () => real.sync(),
+        truncate: (n: number) => real.truncate(n),
+        size: () => real.size(),
+        read: (p: number, l: number) => real.read(p, l),
+        close: () => real.close(),
+        ...override(real),
+      };
+    },
+    ...rest,
+  };
 }

@@ -8,7 +8,7 @@ import { GENESIS_HASH, recordHash, type AuditRecord } from '../../src/audit/reco
 import { canonicalJson } from '../../src/audit/canonical-json.js';
 import { verifyLog } from '../../src/audit/verify.js';
 import { nodeFileSystem, type AuditFileSystem } from '../../src/audit/writer.js';
-import { decision, keyPair, readRecords } from './helpers.js';
+import { decision, keyPair, readRecords, wrappedFs } from './helpers.js';
 
 async function tempLog(): Promise<string> {
   return path.join(await mkdtemp(path.join(tmpdir(), 'syncgate-audit-')), 'sub', 'audit.jsonl');
@@ -16,27 +16,15 @@ async function tempLog(): Promise<string> {
 
 /** The real file system, with appends that fail (optionally after writing part of the data) while `fail` is set. */
 function faultyFs(state: { fail?: string; partial?: boolean }): AuditFileSystem {
-  return {
-    ...nodeFileSystem,
-    async openAppend(file) {
-      const real = await nodeFileSystem.openAppend(file);
-      return {
-        ...real,
-        append: async (data: Buffer) => {
-          if (state.fail) {
-            if (state.partial) await real.append(data.subarray(0, Math.floor(data.length / 2)));
-            throw Object.assign(new Error(`${state.fail}: injected`), { code: state.fail });
-          }
-          await real.append(data);
-        },
-        sync: () => real.sync(),
-        truncate: (n: number) => real.truncate(n),
-        size: () => real.size(),
-        read: (p: number, l: number) => real.read(p, l),
-        close: () => real.close(),
-      };
+  return wrappedFs((real) => ({
+    append: async (data: Buffer) => {
+      if (state.fail) {
+        if (state.partial) await real.append(data.subarray(0, Math.floor(data.length / 2)));
+        throw Object.assign(new Error(`${state.fail}: injected`), { code: state.fail });
+      }
+      await real.append(data);
     },
-  };
+  }));
 }
 
 describe('AuditLog', () => {
@@ -189,29 +177,19 @@ describe('AuditLog', () => {
     const file = await tempLog();
     const ops: string[] = [];
     let fail = false;
-    const fs: AuditFileSystem = {
-      ...nodeFileSystem,
-      async openAppend(f) {
-        const real = await nodeFileSystem.openAppend(f);
-        return {
-          ...real,
-          append: async (d: Buffer) => {
-            if (fail) {
-              ops.push('append (fails after half)');
-              await real.append(d.subarray(0, Math.floor(d.length / 2)));
-              throw Object.assign(new Error('EIO: injected'), { code: 'EIO' });
-            }
-            ops.push('append');
-            await real.append(d);
-          },
-          sync: () => (ops.push('sync'), real.sync()),
-          truncate: (n: number) => (ops.push('truncate'), real.truncate(n)),
-          size: () => real.size(),
-          read: (p: number, l: number) => real.read(p, l),
-          close: () => real.close(),
-        };
+    const fs = wrappedFs((real) => ({
+      append: async (d: Buffer) => {
+        if (fail) {
+          ops.push('append (fails after half)');
+          await real.append(d.subarray(0, Math.floor(d.length / 2)));
+          throw Object.assign(new Error('EIO: injected'), { code: 'EIO' });
+        }
+        ops.push('append');
+        await real.append(d);
       },
-    };
+      sync: () => (ops.push('sync'), real.sync()),
+      truncate: (n: number) => (ops.push('truncate'), real.truncate(n)),
+    }));
     const log = await AuditLog.open(file, { fs });
     await log.append(decision(1));
     fail = true;
@@ -250,13 +228,7 @@ describe('AuditLog', () => {
   it('syncs after each batch a file whose appends are not durable by themselves', async () => {
     const file = await tempLog();
     let syncs = 0;
-    const fs: AuditFileSystem = {
-      ...nodeFileSystem,
-      async openAppend(f) {
-        const real = await nodeFileSystem.openAppend(f);
-        return { ...real, durableAppends: false, append: (d: Buffer) => real.append(d), sync: () => (syncs++, real.sync()), truncate: (n: number) => real.truncate(n), size: () => real.size(), read: (p: number, l: number) => real.read(p, l), close: () => real.close() };
-      },
-    };
+    const fs = wrappedFs((real) => ({ durableAppends: false, sync: () => (syncs++, real.sync()) }));
     const log = await AuditLog.open(file, { fs });
     await log.append(decision(1));
     await log.append(decision(2));
@@ -324,19 +296,24 @@ describe('AuditLog', () => {
     const file = await tempLog();
     const opened: Array<{ closed: boolean }> = [];
     let failSync = false;
-    const fs: AuditFileSystem = {
-      ...nodeFileSystem,
-      async openAppend(f) {
-        const real = await nodeFileSystem.openAppend(f);
+    const fs = wrappedFs(
+      (real) => {
         const tracked = { closed: false };
         opened.push(tracked);
-        return { ...real, append: (d: Buffer) => real.append(d), sync: () => real.sync(), truncate: (n: number) => real.truncate(n), size: () => real.size(), read: (p: number, l: number) => real.read(p, l), close: async () => { tracked.closed = true; await real.close(); } };
+        return {
+          close: async () => {
+            tracked.closed = true;
+            await real.close();
+          },
+        };
       },
-      async syncDir(dir) {
-        if (failSync) throw Object.assign(new Error('EIO: injected'), { code: 'EIO' });
-        await nodeFileSystem.syncDir(dir);
+      {
+        async syncDir(dir) {
+          if (failSync) throw Object.assign(new Error('EIO: injected'), { code: 'EIO' });
+          await nodeFileSystem.syncDir(dir);
+        },
       },
-    };
+    );
     const log = await AuditLog.open(file, { fs, rotation: { maxBytes: 300 } });
     await log.append(decision(1));
     failSync = true;

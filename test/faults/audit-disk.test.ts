@@ -12,13 +12,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/audit/log.js';
 import { verifyLog } from '../../src/audit/verify.js';
-import { nodeFileSystem, type AuditFileSystem } from '../../src/audit/writer.js';
 import { parseConfig } from '../../src/config/load.js';
 import { runGate } from '../../src/gate/pipeline.js';
 import { loadTrustMaterial } from '../../src/gate/trust-material.js';
 import type { GateDependencies } from '../../src/gate/types.js';
 import { EMBEDDED_DEFAULTS, PACKAGE_ROOT } from '../../src/config/defaults.js';
 import { startTestGate, type TestGate } from '../server/harness.js';
+import { wrappedFs } from '../audit/helpers.js';
 
 async function mountTmpfs(): Promise<string | undefined> {
   const dir = await mkdtemp(path.join(tmpdir(), 'syncgate-faults-disk-'));
@@ -123,21 +123,9 @@ describe.skipIf(!mount)('a read-only audit disk', () => {
 describe('a disk that turns read-only mid-run (injected EROFS)', () => {
   it('denies with AUDIT_WRITE_FAILED (EROFS) while read-only, and allows again once writable', async () => {
     let readOnly = false;
-    const fs: AuditFileSystem = {
-      ...nodeFileSystem,
-      openAppend: async (file) => {
-        const f = await nodeFileSystem.openAppend(file);
-        return {
-          ...f,
-          append: (data) => (readOnly ? Promise.reject(Object.assign(new Error(`EROFS: read-only file system, write`), { code: 'EROFS' })) : f.append(data)),
-          sync: () => f.sync(),
-          truncate: (n) => f.truncate(n),
-          size: () => f.size(),
-          read: (p, l) => f.read(p, l),
-          close: () => f.close(),
-        };
-      },
-    };
+    const fs = wrappedFs((f) => ({
+      append: (data) => (readOnly ? Promise.reject(Object.assign(new Error(`EROFS: read-only file system, write`), { code: 'EROFS' })) : f.append(data)),
+    }));
     const dir = await mkdtemp(path.join(tmpdir(), 'syncgate-faults-erofs-'));
     const file = path.join(dir, 'audit.jsonl');
     const audit = await AuditLog.open(file, { fs });
