@@ -7,7 +7,7 @@ FROM node:24-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json tsconfig.build.json rolldown.config.mjs ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
@@ -25,7 +25,7 @@ COPY --from=build /src/dist ./dist
 COPY package.json LICENSE ./
 COPY keys.example ./keys.example
 COPY policies ./policies
-RUN ln -s /app/dist/cli/main.js /usr/local/bin/syncgate && chmod 755 /app/dist/cli/main.js
+RUN ln -s /app/dist/bundle/syncgate.js /usr/local/bin/syncgate && chmod 755 /app/dist/bundle/syncgate.js
 # Numeric, so Kubernetes can check runAsNonRoot (the node user of the base image is 1000).
 USER 1000:1000
 VOLUME ["/var/lib/syncgate"]
@@ -33,5 +33,5 @@ EXPOSE 8480
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8480/healthz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # The young generation's size can only be set when node starts (src/server/young-generation.ts).
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "--max-semi-space-size=8", "/app/dist/cli/main.js"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--max-semi-space-size=8", "/app/dist/bundle/syncgate.js"]
 CMD ["serve", "--audit-log", "/var/lib/syncgate/audit.jsonl"]

@@ -4,7 +4,7 @@ import { SyncgateError } from '../errors.js';
 import { widenHeapGrowth } from '../server/heap-growth.js';
 import { pauseOptimizingCompilers } from '../server/optimizer-pause.js';
 import { EXIT_USAGE } from './exit-codes.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../package-root.js';
 
 // The gate's start is run-once code: V8's optimizing compilers wait until it is ready
 // (optimizer-pause.ts); and its old generation may grow to three times what is live (heap-growth.ts).

@@ -11,7 +11,7 @@ import { evaluate, loadPolicies, parseBindings, parsePayload, PolicyErrorCode, P
 import { documentStartLines, jsonReport, junitReport, REPORT_FORMATS, sarifReport, textReport, type ReportFormat } from '../policy/report.js';
 import type { JsonValue } from '../policy/index.js';
 import { EXIT_FAIL, EXIT_OK } from './exit-codes.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../package-root.js';
 
 interface Options {
   policy?: string[];

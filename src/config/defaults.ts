@@ -1,9 +1,6 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ConfigInput } from './schema.js';
 
-/** The package root (works from src/ under vitest and from dist/ when built). */
-export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export { PACKAGE_ROOT } from '../package-root.js';
 
 /** Fingerprint of keys.example/dev-signing-key.pub.asc. Development only. */
 export const EXAMPLE_SIGNER_FINGERPRINT = 'C503BE2428F6AF82B0BC0D959C6248A8E70FAD5C';

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** The built CLI (npm test builds first: see the pretest script). */
-export const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
+/** The shipped CLI, the bundle of dist/ (npm test builds first: see the pretest script). */
+export const CLI = path.join(REPO_ROOT, 'dist', 'bundle', 'syncgate.js');
 
 export interface CliResult {
   code: number | null;

@@ -30,10 +30,10 @@ describe('the young generation size the gate is started with', () => {
   it('is what the image, npm start and the benchmark start node with', () => {
     const dockerfile = readFileSync(path.join(REPO_ROOT, 'Dockerfile'), 'utf8');
     const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
-    expect(entrypoint.slice(entrypoint.indexOf('node') + 1, entrypoint.indexOf('/app/dist/cli/main.js'))).toEqual([...SERVE_NODE_FLAGS]);
+    expect(entrypoint.slice(entrypoint.indexOf('node') + 1, entrypoint.indexOf('/app/dist/bundle/syncgate.js'))).toEqual([...SERVE_NODE_FLAGS]);
     const start = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start!;
-    expect(start).toBe(`node ${SERVE_NODE_FLAGS.join(' ')} dist/cli/main.js serve`);
-    expect(readFileSync(path.join(REPO_ROOT, 'bench', 'gate.mjs'), 'utf8')).toContain('[...SERVE_NODE_FLAGS, ...nodeArgs, CLI, ');
+    expect(start).toBe(`node ${SERVE_NODE_FLAGS.join(' ')} dist/bundle/syncgate.js serve`);
+    expect(readFileSync(path.join(REPO_ROOT, 'bench', 'gate.mjs'), 'utf8')).toContain('[...SERVE_NODE_FLAGS, ...nodeArgs, cli, ');
   });
 
   it('serve says so when node was started without it, and not when it was given', () => {

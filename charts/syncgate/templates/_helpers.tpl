@@ -370,6 +370,6 @@ spec:
   generate:
     # Renders the source, asks the gate at $SYNCGATE_URL with ARGOCD_APP_* metadata, prints the
     # manifests only if the gate allows the sync; otherwise exits non-zero with reasons on stderr.
-    command: [node, /app/dist/cli/main.js, argocd, generate]
+    command: [node, /app/dist/bundle/syncgate.js, argocd, generate]
   preserveFileMode: false
 {{- end -}}

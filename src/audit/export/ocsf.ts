@@ -1,6 +1,6 @@
 import type { AuditRecord } from '../record.js';
 import { applicationName, arr, callerOf, destinationOf, obj, policyRefs, reasonCodes, secretsOf, signerOf, str } from './fields.js';
-import { VERSION } from '../../version.js';
+import { VERSION } from '../../package-root.js';
 
 /** OCSF schema version the mapping follows (docs/audit.md §8.3). */
 export const OCSF_VERSION = '1.3.0';

@@ -7,7 +7,7 @@ import { snapshotLog } from '../snapshot.js';
 import { csvHeader, csvRow } from './csv.js';
 import { matches, type ExportFilter } from './filter.js';
 import { toOcsf } from './ocsf.js';
-import { VERSION } from '../../version.js';
+import { VERSION } from '../../package-root.js';
 
 export type ExportFormat = 'jsonl' | 'csv' | 'ocsf';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['jsonl', 'csv', 'ocsf'];

@@ -1,0 +1,29 @@
+// The shipped CLI as one bundle (npm run build: tsc, then `rolldown -c`): dist/cli/main.js and
+// everything it imports, dependencies included, in dist/bundle/. Node then reads and links a few
+// files instead of ~700 modules, which takes about a quarter off the start of `syncgate serve`
+// and more off the Kubernetes client's (BENCHMARKS.md, "Fifth pass"). The commands stay separate
+// chunks, loaded when run. openpgp is loaded at run time from node_modules (a createRequire in
+// src/signatures/openpgp-lib.ts); the bundler leaves that require alone.
+import { chmodSync } from 'node:fs';
+
+/**
+ * @kubernetes/client-node's index re-exports every generated API and model, so importing it runs
+ * all of them. Its modules have no side effects we rely on except the `File` polyfill (a no-op on
+ * Node ≥ 20), so they are marked side-effect free and what syncgate does not use is left out.
+ */
+const KUBE_CLIENT = /[\\/]node_modules[\\/]@kubernetes[\\/]client-node[\\/]/;
+
+export default {
+  input: { syncgate: 'dist/cli/main.js' },
+  platform: 'node',
+  treeshake: { moduleSideEffects: (id, external) => external || !KUBE_CLIENT.test(id) },
+  output: { dir: 'dist/bundle', format: 'esm', cleanDir: true },
+  plugins: [
+    {
+      name: 'executable-entry',
+      writeBundle(options, bundle) {
+        for (const chunk of Object.values(bundle)) if (chunk.type === 'chunk' && chunk.isEntry) chmodSync(`${options.dir}/${chunk.fileName}`, 0o755);
+      },
+    },
+  ],
+};
