@@ -4,7 +4,8 @@
 // inline. Four scenarios: decisions at concurrency 16 with RSS (runDecisions), the admission
 // webhook (one Pod against the policies, over HTTPS; runAdmission), cold start to /readyz and idle
 // RSS (runStartup), and how latency grows with the number of manifests (runGrowth).
-// SYNCGATE_BENCH_NODE_ARGS (space-separated) is passed to the gate's node, e.g. "--cpu-prof".
+// SYNCGATE_BENCH_NODE_ARGS (space-separated) is passed to the gate's node, e.g. "--cpu-prof";
+// SYNCGATE_BENCH_CLI starts another build of the CLI, e.g. dist/cli/main.js (tsc's output).
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -22,10 +23,11 @@ import { startKubeApi } from './kube-api.mjs';
 import { openLoop } from './open-loop.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-// The shipped CLI: the bundle (rolldown.config.mjs). The startup scenario also starts tsc's
-// output, dist/cli/main.js, unbundled, to show what the bundle is worth.
-const CLI = path.join(ROOT, 'dist', 'bundle', 'syncgate.js');
+// The shipped CLI: the bundle (rolldown.config.mjs), or SYNCGATE_BENCH_CLI to compare another
+// build. The startup scenario also starts tsc's output, dist/cli/main.js, unbundled, to show
+// what the bundle is worth.
 const UNBUNDLED_CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
+const CLI = process.env.SYNCGATE_BENCH_CLI ? path.resolve(process.env.SYNCGATE_BENCH_CLI) : path.join(ROOT, 'dist', 'bundle', 'syncgate.js');
 
 function rssMiB(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
