@@ -3,14 +3,17 @@ import type { Command } from 'commander';
 import { SyncgateError } from '../errors.js';
 import { widenHeapGrowth } from '../server/heap-growth.js';
 import { pauseOptimizingCompilers } from '../server/optimizer-pause.js';
+import { stopPretenuring } from '../server/pretenuring.js';
 import { EXIT_USAGE } from './exit-codes.js';
 import { VERSION } from '../package-root.js';
 
 // The gate's start is run-once code: V8's optimizing compilers wait until it is ready
-// (optimizer-pause.ts); and its old generation may grow to three times what is live (heap-growth.ts).
+// (optimizer-pause.ts); its old generation may grow to three times what is live (heap-growth.ts);
+// and no allocation site is moved to the old generation wholesale (pretenuring.ts).
 if (process.argv[2] === 'serve') {
   pauseOptimizingCompilers();
   widenHeapGrowth();
+  stopPretenuring();
 }
 
 type Register = (program: Command) => void;
