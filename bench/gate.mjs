@@ -191,8 +191,10 @@ export async function runDecisions({ quick }) {
       console.log(`application: ${manifests.length} manifests, ${(yamlBytes / 1024).toFixed(0)} KiB of YAML (${(Buffer.byteLength(body) / 1024).toFixed(0)} KiB request), ${decision.policy.policies} policies (${decision.policy.counts.pass} rule passes), ${decision.secrets.delivered.reduce((n, s) => n + s.keys.length, 0)} sealed values delivered inline`);
       console.log(`idle RSS 1 s after ready, before the first decision: ${idleRss.toFixed(0)} MiB (target ≤ 80 MiB)`);
       console.log('the load generator runs in the bench process, sharing the two cores with the gate; median of runs, range in brackets');
-      await load({ ...opts, duration: quick ? 1 : 3 }); // warm-up
+      // Warm-up at the rate measured next: a closed-loop burst here left the heap grown by
+      // flat-out load, and the open-loop phases' peak RSS measured that instead of their own.
       const bodyBytes = Buffer.from(body);
+      await openLoop({ url: opts.url, body: () => bodyBytes, connections: 16, rate: 300, duration: quick ? 1 : 3 });
       await phase(gate, 'open loop at 300/s, at most 16 connections, the same rendering each time', { ...opts, rate: 300, bodyFn: () => bodyBytes }, timing);
       await phase(gate, 'open loop at 300/s, at most 16 connections, a new commit changing one manifest per request', { ...opts, rate: 300, bodyFn: newCommitPieces }, timing);
       await phase(gate, 'closed loop (autocannon), 16 in flight, the same rendering each time', opts, timing);
