@@ -1,15 +1,16 @@
 // The shipped CLI as one bundle (npm run build: tsc, then `rolldown -c`): dist/cli/main.js and
 // everything it imports, dependencies included, in dist/bundle/. Node then reads and links a few
-// files instead of ~700 modules, which takes about a quarter off the start of `syncgate serve`
-// and more off the Kubernetes client's (BENCHMARKS.md, "Fifth pass"). The commands stay separate
-// chunks, loaded when run. openpgp is loaded at run time from node_modules (a createRequire in
-// src/signatures/openpgp-lib.ts); the bundler leaves that require alone.
+// files instead of ~700 modules, which takes about a fifth off the start of `syncgate serve`,
+// and about half when its keys come from Kubernetes (BENCHMARKS.md, "Fifth pass"). The commands
+// stay separate chunks, loaded when run. openpgp is loaded at run time from node_modules (a
+// createRequire in src/signatures/openpgp-lib.ts); the bundler leaves that require alone.
 import { chmodSync } from 'node:fs';
 
 /**
  * @kubernetes/client-node's index re-exports every generated API and model, so importing it runs
  * all of them. Its modules have no side effects we rely on except the `File` polyfill (a no-op on
- * Node ≥ 20), so they are marked side-effect free and what syncgate does not use is left out.
+ * Node ≥ 20), so they are marked side-effect free and the API groups syncgate does not call are
+ * left out (3 of 75 stay; most models stay too: client-node's serializer refers to them all).
  */
 const KUBE_CLIENT = /[\\/]node_modules[\\/]@kubernetes[\\/]client-node[\\/]/;
 

@@ -276,10 +276,11 @@ export async function runStartup({ quick }) {
     const api = await startKubeApi({ namespace: 'syncgate', secrets: [keySecretManifest(sealingKey, 'syncgate')], kubeconfigFile: kubeconfig });
     try {
       const kubeConfig = { ...config, sealing: { delivery: 'inline', kubernetes: { kubeconfig, namespace: 'syncgate' } } };
+      const shipped = process.env.SYNCGATE_BENCH_CLI ? path.relative(ROOT, CLI) : 'bundle (as shipped)';
       const variants = [
-        { label: 'keys from files, bundle (as shipped)', config, cli: CLI },
+        { label: `keys from files, ${shipped}`, config, cli: CLI },
         { label: 'keys from files, unbundled (tsc output)', config, cli: UNBUNDLED_CLI },
-        { label: 'keys from Kubernetes, bundle (as shipped)', config: kubeConfig, cli: CLI },
+        { label: `keys from Kubernetes, ${shipped}`, config: kubeConfig, cli: CLI },
         { label: 'keys from Kubernetes, unbundled (tsc output)', config: kubeConfig, cli: UNBUNDLED_CLI },
       ].map((v) => ({ ...v, starts: [], rss: [] }));
       for (let i = 0; i < (quick ? 1 : 7); i++) {

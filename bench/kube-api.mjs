@@ -14,7 +14,8 @@ export async function startKubeApi({ namespace, secrets, kubeconfigFile, token =
     if (req.method !== 'GET' || url.pathname !== list) return reply(res, 404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 });
     if (url.searchParams.get('watch') === 'true') {
       res.writeHead(200, { 'content-type': 'application/json' });
-      return; // open until the gate or the server closes it
+      res.flushHeaders(); // the client waits for the headers; then open until the gate or the server closes it
+      return;
     }
     reply(res, 200, { kind: 'SecretList', apiVersion: 'v1', metadata: { resourceVersion: '1' }, items: secrets.map((s) => ({ ...s, metadata: { ...s.metadata, resourceVersion: '1', uid: s.metadata.name } })) });
   });

@@ -319,7 +319,9 @@ describe.skipIf(!HELM)('chart: Argo CD sidecar topology', () => {
     const cm = only(objects, 'ConfigMap', 'syncgate-argocd-plugin') as K8sObject & { data: Record<string, string> };
     const plugin = yaml.load(cm.data['plugin.yaml']!) as { apiVersion: string; kind: string; metadata: { name: string }; spec: { generate: { command: string[] }; discover?: unknown } };
     expect(plugin).toMatchObject({ apiVersion: 'argoproj.io/v1alpha1', kind: 'ConfigManagementPlugin', metadata: { name: 'syncgate' } });
-    expect(plugin.spec.generate.command.slice(-2)).toEqual(['argocd', 'generate']);
+    // the same script the image's ENTRYPOINT runs
+    const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(readFileSync(path.join(REPO_ROOT, 'Dockerfile'), 'utf8'))![1]!) as string[];
+    expect(plugin.spec.generate.command).toEqual(['node', entrypoint.find((a) => a.endsWith('.js')), 'argocd', 'generate']);
     expect(plugin.spec.discover).toBeUndefined();
     expect(yaml.load(readFileSync(path.join(REPO_ROOT, 'deploy', 'argocd', 'plugin.yaml'), 'utf8'))).toEqual(plugin);
   });

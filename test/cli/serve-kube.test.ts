@@ -2,8 +2,10 @@
  * The shipped bundle (dist/bundle/) in the mode the Helm chart deploys: sealing keys read from
  * Kubernetes Secrets and unsealed Secrets delivered through the API server
  * (test/helpers/fake-kube.ts). The bundle leaves out the parts of @kubernetes/client-node that
- * syncgate does not use (rolldown.config.mjs), so this drives every client call the gate makes —
- * list, watch, get, server-side apply — through the bundled client.
+ * syncgate does not use (rolldown.config.mjs), so this drives the client calls a serving gate
+ * makes — list, watch, get, server-side apply — through the bundled client. (Create and delete
+ * come with key renewal and deletions; `syncgate keys generate --apply`, test/cli/keys.test.ts,
+ * creates through the same bundled client.)
  */
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -73,6 +75,10 @@ describe('syncgate serve (the bundle) with sealing keys from Kubernetes and apis
 
     const second = generateSealingKey();
     expect((await decide(second, 'cache')).json.reasons?.[0]?.code).toBe('SEAL_UNKNOWN_KEY_ID');
+    // The second key must come by the open watch, not by a list made again after a failed one.
+    const lists = () => fake.requests.filter((r) => r.method === 'GET' && r.path === `/api/v1/namespaces/${NS}/secrets` && r.query.watch !== 'true').length;
+    expect(fake.openWatches).toBe(1);
+    expect(lists()).toBe(1);
     putKey(second);
     const until = Date.now() + 10_000;
     let later = await decide(second, 'cache');
@@ -81,6 +87,7 @@ describe('syncgate serve (the bundle) with sealing keys from Kubernetes and apis
       later = await decide(second, 'cache');
     }
     expect(later.status, JSON.stringify(later.json.reasons)).toBe(200);
+    expect(lists()).toBe(1);
     expect(Buffer.from(fake.secrets.get('shop/cache')!.data!.password!, 'base64').toString()).toBe(`${PLAINTEXT}-cache`);
     expect(serve.stderr()).not.toContain(PLAINTEXT);
   });
