@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ConfigError } from './errors.js';
 
 interface PackageJson {
   name?: string;
@@ -22,7 +23,7 @@ function findPackage(start: string): { root: string; manifest: PackageJson } {
     }
     if (manifest?.name === 'syncgate') return { root: dir, manifest };
     const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`syncgate's package.json was not found in ${start} or any directory above it`);
+    if (parent === dir) throw new ConfigError('PACKAGE_ROOT_NOT_FOUND', `syncgate's package.json was not found in ${start} or any directory above it`);
     dir = parent;
   }
 }

@@ -29,7 +29,9 @@ describe('the package root and version', () => {
     mkdirSync(inner, { recursive: true });
     writeFileSync(path.join(top, 'package.json'), JSON.stringify({ name: 'syncgate', version: '9.8.7' }));
     writeFileSync(path.join(top, 'vendor', 'package.json'), JSON.stringify({ name: 'other', version: '1.0.0' }));
-    const built = readFileSync(path.join(REPO_ROOT, 'dist', 'package-root.js'), 'utf8').replace(/^\/\/# sourceMappingURL=.*$/m, '');
+    const built = readFileSync(path.join(REPO_ROOT, 'dist', 'package-root.js'), 'utf8')
+      .replace(/^\/\/# sourceMappingURL=.*$/m, '')
+      .replace("from './errors.js'", `from ${JSON.stringify(path.join(REPO_ROOT, 'dist', 'errors.js'))}`);
     writeFileSync(path.join(inner, 'package-root.mjs'), built);
     const found = (await import(path.join(inner, 'package-root.mjs'))) as { PACKAGE_ROOT: string; VERSION: string };
     expect(found).toMatchObject({ PACKAGE_ROOT: top, VERSION: '9.8.7' });
@@ -37,6 +39,6 @@ describe('the package root and version', () => {
     const lonely = mkdtempSync(path.join(tmpdir(), 'syncgate-noroot-'));
     dirs.push(lonely);
     writeFileSync(path.join(lonely, 'package-root.mjs'), built);
-    await expect(import(path.join(lonely, 'package-root.mjs'))).rejects.toThrow(/syncgate's package\.json was not found in .*syncgate-noroot-/);
+    await expect(import(path.join(lonely, 'package-root.mjs'))).rejects.toMatchObject({ code: 'PACKAGE_ROOT_NOT_FOUND', message: expect.stringMatching(/syncgate's package\.json was not found in .*syncgate-noroot-/) });
   });
 });
