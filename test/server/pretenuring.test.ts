@@ -18,7 +18,10 @@ const make = (i) => ({ i, s: 'x' + i });
 const keep = [];
 for (let r = 0; r < 60; r++) { const a = []; for (let i = 0; i < 20000; i++) a.push(make(i)); keep.push(a); }
 console.log(JSON.stringify({ stopped }));`;
-  const out = execFileSync(process.execPath, ['--trace-pretenuring-statistics', ...nodeArgs, '--input-type=module', '-e', script], { env: { ...process.env, NODE_OPTIONS: '' }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  // Unoptimized code and a single-threaded GC: optimized code may allocate these objects without
+  // the mementos V8 counts, and then whether it decides at all depends on timing (on a busy
+  // machine it often did not).
+  const out = execFileSync(process.execPath, ['--trace-pretenuring-statistics', '--no-opt', '--no-maglev', '--single-threaded-gc', ...nodeArgs, '--input-type=module', '-e', script], { env: { ...process.env, NODE_OPTIONS: '' }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   const result = out.split('\n').find((l) => l.startsWith('{"stopped":'));
   return { stopped: (JSON.parse(result ?? 'null') as { stopped: boolean | null }).stopped, tenured: [...out.matchAll(/=> tenure$/gm)].length };
 }
