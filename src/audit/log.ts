@@ -240,6 +240,12 @@ export class AuditLog {
     return this.options.clockSource ?? 'system';
   }
 
+  /** The time records are sealed with: the configured clock, else the system's. */
+  private now(): Date {
+    const clock = this.options.clock;
+    return clock ? clock() : new Date();
+  }
+
   private async flush(): Promise<void> {
     const every = this.options.checkpoints?.everyRecords ?? 1000;
     while (this.queue.length > 0) {
@@ -271,7 +277,7 @@ export class AuditLog {
         return;
       }
     }
-    const now = (this.options.clock ?? (() => new Date()))();
+    const now = this.now();
     const mono = Math.round((performance.now() - this.monoStart) * 1000) / 1000;
     let head = this.head;
     let since = this.sinceCheckpoint;
@@ -392,7 +398,7 @@ export class AuditLog {
     }
     const old = this.handle;
     this.handle = fresh;
-    const now = (this.options.clock ?? (() => new Date()))();
+    const now = this.now();
     const info: SegmentInfo = {
       file: name,
       firstSeq: first.seq,
@@ -415,7 +421,7 @@ export class AuditLog {
 
   private async retain(options: { sweepDeleted?: boolean } = {}): Promise<void> {
     if (!this.options.retention) return;
-    const now = (this.options.clock ?? (() => new Date()))();
+    const now = this.now();
     await applyRetention(this.fs, this.paths, this.manifest, this.options.retention, now.getTime(), options).catch((err: unknown) =>
       this.warn('audit retention failed; nothing more was deleted', err),
     );
