@@ -14,12 +14,36 @@ import { chmodSync } from 'node:fs';
  */
 const KUBE_CLIENT = /[\\/]node_modules[\\/]@kubernetes[\\/]client-node[\\/]/;
 
+/**
+ * client-node's KubeConfig imports undici (~1.2 MB, ~10 MiB once loaded) for the agents of its
+ * generated API classes, which syncgate does not use: src/kube/transport.ts sends its requests
+ * with node:http(s). In the bundle, `undici` is this module instead, which loads the real package
+ * from node_modules the first time one of its classes is used, so it is never loaded unless
+ * something does use it. A name client-node imports that is missing here fails the build.
+ */
+const UNDICI_ON_FIRST_USE = '\0undici-on-first-use';
+const undiciOnFirstUse = {
+  name: 'undici-on-first-use',
+  resolveId: (id) => (id === 'undici' ? UNDICI_ON_FIRST_USE : null),
+  load: (id) =>
+    id === UNDICI_ON_FIRST_USE
+      ? `import { createRequire } from 'node:module';
+let undici;
+const load = () => (undici ??= createRequire(import.meta.url)('undici'));
+export class Agent { constructor(...args) { return new (load().Agent)(...args); } }
+export class ProxyAgent { constructor(...args) { return new (load().ProxyAgent)(...args); } }
+export function fetch(...args) { return load().fetch(...args); }
+`
+      : null,
+};
+
 export default {
   input: { syncgate: 'dist/cli/main.js' },
   platform: 'node',
   treeshake: { moduleSideEffects: (id, external) => external || !KUBE_CLIENT.test(id) },
   output: { dir: 'dist/bundle', format: 'esm', cleanDir: true },
   plugins: [
+    undiciOnFirstUse,
     {
       name: 'executable-entry',
       writeBundle(options, bundle) {

@@ -1,16 +1,7 @@
-import {
-  CoreV1Api,
-  type KubeConfig,
-  Observable,
-  type ObservableMiddleware,
-  PatchStrategy,
-  type RequestContext,
-  type ResponseContext,
-  type V1Secret,
-  Watch,
-} from '@kubernetes/client-node';
+import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import { type KubeConfigOptions, loadKubeConfig } from './config.js';
 import { type KubeOperation, KubeError, KubeErrorCode, toKubeError } from './errors.js';
+import { KubeTransport } from './transport.js';
 
 /** The field manager of every write syncgate makes (server-side apply). */
 export const FIELD_MANAGER = 'syncgate';
@@ -37,39 +28,28 @@ export interface WatchHandle {
   stop(): void;
 }
 
-function timeoutMiddleware(ms: number): ObservableMiddleware {
-  return {
-    pre: (ctx: RequestContext) => {
-      ctx.setSignal(AbortSignal.timeout(ms));
-      return new Observable(Promise.resolve(ctx));
-    },
-    post: (res: ResponseContext) => new Observable(Promise.resolve(res)),
-  };
-}
+const secretsPath = (namespace: string) => `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`;
+const secretPath = (namespace: string, name: string) => `${secretsPath(namespace)}/${encodeURIComponent(name)}`;
 
-function headerMiddleware(name: string, value: string): ObservableMiddleware {
-  return {
-    pre: (ctx: RequestContext) => {
-      ctx.setHeaderParam(name, value);
-      return new Observable(Promise.resolve(ctx));
-    },
-    post: (res: ResponseContext) => new Observable(Promise.resolve(res)),
-  };
+interface WatchLine {
+  type?: unknown;
+  object?: unknown;
 }
 
 /**
- * The only code that talks to the API server: a handful of Secret operations through
- * @kubernetes/client-node, each bounded in time and failing with a KubeError.
+ * The only code that talks to the API server: a handful of Secret operations, each bounded in
+ * time and failing with a KubeError. Connection and credentials come from client-node's
+ * KubeConfig (src/kube/transport.ts).
  */
 export class KubeClient {
-  private readonly core: CoreV1Api;
+  private readonly transport: KubeTransport;
   private readonly timeoutMs: number;
 
   constructor(
     readonly config: KubeConfig,
     options: KubeClientOptions = {},
   ) {
-    this.core = config.makeApiClient(CoreV1Api);
+    this.transport = new KubeTransport(config);
     this.timeoutMs = options.requestTimeoutMs ?? 10_000;
   }
 
@@ -77,31 +57,25 @@ export class KubeClient {
     return new KubeClient(loadKubeConfig(options), options);
   }
 
-  private options(extra: ObservableMiddleware[] = []) {
-    return { middleware: [timeoutMiddleware(this.timeoutMs), ...extra], middlewareMergeStrategy: 'append' as const };
-  }
-
-  private async call<T>(op: KubeOperation, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw toKubeError(err, op);
-    }
-  }
-
   async listSecrets(namespace: string, labelSelector: string): Promise<SecretList> {
-    const list = await this.call({ verb: 'list', resource: 'secrets', namespace }, () =>
-      this.core.listNamespacedSecret({ namespace, labelSelector }, this.options()),
+    const op: KubeOperation = { verb: 'list', resource: 'secrets', namespace };
+    const list = await this.transport.json<{ metadata?: { resourceVersion?: string }; items?: V1Secret[] }>(
+      { method: 'GET', path: secretsPath(namespace), query: { labelSelector } },
+      op,
+      this.timeoutMs,
     );
     const resourceVersion = list.metadata?.resourceVersion;
     if (!resourceVersion) throw new KubeError(KubeErrorCode.Unexpected, `list secrets in namespace ${namespace}: the answer has no resourceVersion`);
+    if (list.items !== undefined && list.items !== null && !Array.isArray(list.items)) {
+      throw new KubeError(KubeErrorCode.Unexpected, `list secrets in namespace ${namespace}: the answer's items is not a list`);
+    }
     return { items: list.items ?? [], resourceVersion };
   }
 
   /** undefined when the Secret does not exist. */
   async getSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
     try {
-      return await this.call({ verb: 'get', resource: 'secrets', namespace, name }, () => this.core.readNamespacedSecret({ namespace, name }, this.options()));
+      return await this.transport.json<V1Secret>({ method: 'GET', path: secretPath(namespace, name) }, { verb: 'get', resource: 'secrets', namespace, name }, this.timeoutMs);
     } catch (err) {
       if (err instanceof KubeError && err.code === KubeErrorCode.NotFound) return undefined;
       throw err;
@@ -111,18 +85,25 @@ export class KubeClient {
   /** POST: fails with KUBE_CONFLICT (AlreadyExists) rather than replace an existing Secret. */
   async createSecret(namespace: string, secret: V1Secret): Promise<V1Secret> {
     const name = secret.metadata?.name;
-    return this.call({ verb: 'create', resource: 'secrets', namespace, ...(name ? { name } : {}) }, () =>
-      this.core.createNamespacedSecret({ namespace, body: secret, fieldManager: FIELD_MANAGER }, this.options()),
+    return this.transport.json<V1Secret>(
+      { method: 'POST', path: secretsPath(namespace), query: { fieldManager: FIELD_MANAGER }, body: secret },
+      { verb: 'create', resource: 'secrets', namespace, ...(name ? { name } : {}) },
+      this.timeoutMs,
     );
   }
 
   /** Server-side apply (PATCH application/apply-patch+yaml, fieldManager syncgate, force). */
   async applySecretManifest(namespace: string, name: string, secret: V1Secret): Promise<V1Secret> {
-    return this.call({ verb: 'patch', resource: 'secrets', namespace, name }, () =>
-      this.core.patchNamespacedSecret(
-        { namespace, name, body: secret, fieldManager: FIELD_MANAGER, force: true },
-        this.options([headerMiddleware('Content-Type', PatchStrategy.ServerSideApply)]),
-      ),
+    return this.transport.json<V1Secret>(
+      {
+        method: 'PATCH',
+        path: secretPath(namespace, name),
+        query: { fieldManager: FIELD_MANAGER, force: 'true' },
+        body: secret,
+        contentType: 'application/apply-patch+yaml',
+      },
+      { verb: 'patch', resource: 'secrets', namespace, name },
+      this.timeoutMs,
     );
   }
 
@@ -132,8 +113,14 @@ export class KubeClient {
    */
   async deleteSecretObject(namespace: string, name: string, preconditions?: { uid?: string; resourceVersion?: string }): Promise<boolean> {
     try {
-      await this.call({ verb: 'delete', resource: 'secrets', namespace, name }, () =>
-        this.core.deleteNamespacedSecret({ namespace, name, ...(preconditions ? { body: { preconditions } } : {}) }, this.options()),
+      await this.transport.json(
+        {
+          method: 'DELETE',
+          path: secretPath(namespace, name),
+          ...(preconditions ? { body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions } } : {}),
+        },
+        { verb: 'delete', resource: 'secrets', namespace, name },
+        this.timeoutMs,
       );
       return true;
     } catch (err) {
@@ -143,47 +130,96 @@ export class KubeClient {
   }
 
   /**
-   * Streams changes after `resourceVersion`. A 410 Gone (the version was compacted) arrives as an
-   * ERROR event and ends the watch with KUBE_GONE: the caller must list again.
+   * Streams changes after `resourceVersion` (one JSON event per line). A 410 Gone (the version was
+   * compacted) arrives as an ERROR event and ends the watch with KUBE_GONE: the caller must list
+   * again. The server is asked to end the watch after `timeoutSeconds`; one that has not ended
+   * `requestTimeoutMs` after that, or whose headers take longer than `requestTimeoutMs`, is cut
+   * and ends with KUBE_TIMEOUT.
    */
   async watchSecrets(namespace: string, labelSelector: string, resourceVersion: string, handlers: WatchHandlers, timeoutSeconds = 25): Promise<WatchHandle> {
     const op: KubeOperation = { verb: 'watch', resource: 'secrets', namespace };
+    const controller = new AbortController();
     let ended = false;
-    let pendingError: KubeError | undefined;
     const end = (err: KubeError | undefined) => {
       if (ended) return;
       ended = true;
+      clearTimeout(timer);
+      controller.abort(new Error('watch ended'));
       handlers.onEnd(err);
     };
-    const watch = new Watch(this.config);
-    let controller: AbortController | undefined;
+    const timeout = () => end(new KubeError(KubeErrorCode.Timeout, `watch secrets in namespace ${namespace}: no answer from the API server in time`));
+    let timer = setTimeout(timeout, this.timeoutMs);
+    const handle: WatchHandle = { stop: () => end(undefined) };
+
+    let res;
     try {
-      controller = await watch.watch(
-        `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`,
-        { labelSelector, resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
-        (type: string, obj: unknown) => {
-          if (ended || pendingError) return;
-          if (type === 'ERROR') {
-            const code = (obj as { code?: unknown } | undefined)?.code;
-            const status = typeof code === 'number' ? code : 500;
-            pendingError = toKubeError({ code: status, body: obj }, op);
-            controller?.abort();
-            end(pendingError);
-            return;
-          }
-          if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED' || type === 'BOOKMARK') handlers.onEvent(type, obj as V1Secret);
+      res = await this.transport.open(
+        {
+          method: 'GET',
+          path: secretsPath(namespace),
+          query: { watch: 'true', labelSelector, resourceVersion, allowWatchBookmarks: 'true', timeoutSeconds: String(timeoutSeconds) },
         },
-        (err: unknown) => end(pendingError ?? (err ? toKubeError(err, op) : undefined)),
+        op,
+        controller.signal,
       );
     } catch (err) {
       end(toKubeError(err, op));
+      return handle;
     }
-    return {
-      stop: () => {
-        end(undefined);
-        controller?.abort();
-      },
+    if (ended) {
+      res.destroy();
+      return handle;
+    }
+    const status = res.statusCode ?? 0;
+    if (status !== 200) {
+      res.resume();
+      end(toKubeError({ code: status }, op));
+      return handle;
+    }
+    clearTimeout(timer);
+    timer = setTimeout(timeout, timeoutSeconds * 1000 + this.timeoutMs);
+
+    let pending = '';
+    const onLine = (line: string) => {
+      let event: WatchLine;
+      try {
+        event = JSON.parse(line) as WatchLine;
+      } catch {
+        return end(new KubeError(KubeErrorCode.Unexpected, `watch secrets in namespace ${namespace}: an event is not JSON`));
+      }
+      const { type, object } = event;
+      if (type === 'ERROR') {
+        const code = (object as { code?: unknown } | undefined)?.code;
+        return end(toKubeError({ code: typeof code === 'number' ? code : 500, body: object }, op));
+      }
+      if ((type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED' || type === 'BOOKMARK') && typeof object === 'object' && object !== null) {
+        try {
+          handlers.onEvent(type, object as V1Secret);
+        } catch {
+          end(new KubeError(KubeErrorCode.Unexpected, `watch secrets in namespace ${namespace}: the event handler failed`));
+        }
+        return;
+      }
+      end(new KubeError(KubeErrorCode.Unexpected, `watch secrets in namespace ${namespace}: an event of unknown type`));
     };
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => {
+      pending += chunk;
+      let newline: number;
+      while (!ended && (newline = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, newline).trim();
+        pending = pending.slice(newline + 1);
+        if (line.length > 0) onLine(line);
+      }
+    });
+    res.on('end', () => {
+      if (!ended && pending.trim().length > 0) onLine(pending.trim());
+      end(undefined);
+    });
+    res.on('error', (err) => end(toKubeError(err, op)));
+    res.on('close', () => {
+      if (!res.complete) end(toKubeError(Object.assign(new Error('watch cut'), { code: 'ECONNRESET' }), op));
+    });
+    return handle;
   }
 }
-

@@ -44,7 +44,8 @@ export interface KubeOperation {
   name?: string;
 }
 
-function describe(op: KubeOperation): string {
+/** `apply secrets payments/db`, `list secrets in namespace syncgate`. */
+export function describeOperation(op: KubeOperation): string {
   const target = op.name !== undefined ? `${op.namespace ?? ''}/${op.name}` : `in namespace ${op.namespace ?? '(all)'}`;
   return `${op.verb} ${op.resource} ${target}`;
 }
@@ -70,7 +71,7 @@ export function statusReason(body: unknown): string | undefined {
 }
 
 export function errorForStatus(status: number, op: KubeOperation, reason?: string): KubeError {
-  const what = describe(op);
+  const what = describeOperation(op);
   const because = reason ? ` (${reason})` : '';
   const detail = { status, ...(reason ? { reason } : {}) };
   switch (true) {
@@ -102,8 +103,8 @@ export function errorForStatus(status: number, op: KubeOperation, reason?: strin
 function errnoCode(err: unknown): string | undefined {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return code;
-    if (typeof code === 'string' && code.startsWith('UND_ERR')) return code;
+    // errno (ECONNREFUSED), Node's own (ERR_TLS_CERT_ALTNAME_INVALID), OpenSSL's (DEPTH_ZERO_SELF_SIGNED_CERT).
+    if (typeof code === 'string' && /^[A-Z][A-Z0-9_]{2,63}$/.test(code)) return code;
   }
   return undefined;
 }
@@ -113,21 +114,21 @@ function isTimeout(err: unknown): boolean {
     const name = (e as { name?: unknown }).name;
     if (name === 'TimeoutError' || name === 'AbortError') return true;
     const code = (e as { code?: unknown }).code;
-    if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT') return true;
+    if (code === 'ETIMEDOUT' || code === 'ABORT_ERR') return true;
   }
   return false;
 }
 
 /**
- * Maps whatever client-node threw (ApiException with `code` and a body, a fetch TypeError with a
- * `cause`, an abort) to a KubeError. The original message is not used: ApiException's includes
- * the whole response body.
+ * Maps a failed request (an error carrying an HTTP status `code` and a body, a socket error with
+ * an errno `code` or a `cause`, an abort) to a KubeError. The original message is not used: it
+ * can include a response body.
  */
 export function toKubeError(err: unknown, op: KubeOperation): KubeError {
   if (err instanceof KubeError) return err;
   const status = (err as { code?: unknown; statusCode?: unknown })?.code ?? (err as { statusCode?: unknown })?.statusCode;
   if (typeof status === 'number' && status >= 100 && status < 600) return errorForStatus(status, op, statusReason((err as { body?: unknown }).body));
-  if (isTimeout(err)) return new KubeError(KubeErrorCode.Timeout, `${describe(op)}: no answer from the API server in time`);
+  if (isTimeout(err)) return new KubeError(KubeErrorCode.Timeout, `${describeOperation(op)}: no answer from the API server in time`);
   const code = errnoCode(err);
-  return new KubeError(KubeErrorCode.Unreachable, `${describe(op)}: cannot reach the API server${code ? ` (${code})` : ''}`);
+  return new KubeError(KubeErrorCode.Unreachable, `${describeOperation(op)}: cannot reach the API server${code ? ` (${code})` : ''}`);
 }

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import yaml from 'js-yaml';
 import { KubeError } from '../../src/kube/errors.js';
@@ -18,7 +20,9 @@ import { KubeError } from '../../src/kube/errors.js';
  *   DELETE /api/v1/namespaces/{ns}/secrets/{name}                      delete (404; preconditions → 409)
  *
  * Anything else is 404 (or 415 for another patch type), so code that strays from these paths fails
- * loudly. Bearer-token auth when `token` is set (401). Faults: failNext() answers the next matching
+ * loudly. Bearer-token auth when `token` is set (401). With `tls`, it serves HTTPS with that
+ * certificate (and, with `clientCa`, asks for a client certificate; requests record its subject).
+ * Faults: failNext() answers the next matching
  * request with a given status; compact() makes older resourceVersions expire (410); down() closes
  * the port.
  */
@@ -60,6 +64,16 @@ export interface RecordedRequest {
   query: Record<string, string>;
   contentType: string | undefined;
   body: string;
+  /** The client certificate's subject CN, when one was presented and verified. */
+  clientCert: string | undefined;
+}
+
+export interface FakeKubeTls {
+  /** PEM certificate and key the server presents (its certificate is also the CA of the kubeconfig). */
+  cert: string;
+  key: string;
+  /** PEM CA that client certificates must chain to; the handshake fails without one. */
+  clientCa?: string;
 }
 type Selector = (labels: Record<string, string> | undefined) => boolean;
 
@@ -107,41 +121,62 @@ export class FakeKube {
   private compactedThrough = 0;
   private server: Server;
   port = 0;
+  /** TCP connections accepted so far (keep-alive reuses one). */
+  connections = 0;
 
-  private constructor(readonly token: string | undefined) {
+  private constructor(
+    readonly token: string | undefined,
+    private readonly tls: FakeKubeTls | undefined,
+  ) {
     this.server = this.makeServer();
   }
 
-  static async start(options: { token?: string; port?: number } = {}): Promise<FakeKube> {
-    const fake = new FakeKube(options.token);
+  static async start(options: { token?: string; port?: number; tls?: FakeKubeTls } = {}): Promise<FakeKube> {
+    const fake = new FakeKube(options.token, options.tls);
     await fake.listen(options.port ?? 0);
     return fake;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
   }
 
-  /** A kubeconfig (YAML) that points at this server. */
-  kubeconfig(options: { namespace?: string; token?: string } = {}): string {
+  /**
+   * A kubeconfig (YAML) that points at this server: over TLS, with the server's certificate as the
+   * CA (or `ca` instead), and the client certificate and key when given.
+   */
+  kubeconfig(options: { namespace?: string; token?: string; ca?: string; clientCert?: { cert: string; key: string } } = {}): string {
     const token = options.token ?? this.token;
+    const b64 = (pem: string) => Buffer.from(pem).toString('base64');
+    const cluster = this.tls
+      ? { server: this.url, 'certificate-authority-data': b64(options.ca ?? this.tls.cert) }
+      : // client-node only speaks plain http with this set (there is no TLS here to verify).
+        { server: this.url, 'insecure-skip-tls-verify': true };
+    const user = {
+      ...(token ? { token } : {}),
+      ...(options.clientCert ? { 'client-certificate-data': b64(options.clientCert.cert), 'client-key-data': b64(options.clientCert.key) } : {}),
+    };
     return yaml.dump({
       apiVersion: 'v1',
       kind: 'Config',
-      // client-node only speaks plain http with this set (there is no TLS here to verify).
-      clusters: [{ name: 'fake', cluster: { server: this.url, 'insecure-skip-tls-verify': true } }],
-      users: [{ name: 'fake', user: token ? { token } : {} }],
+      clusters: [{ name: 'fake', cluster }],
+      users: [{ name: 'fake', user }],
       contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'fake', ...(options.namespace ? { namespace: options.namespace } : {}) } }],
       'current-context': 'fake',
     });
   }
 
   private makeServer(): Server {
-    return createServer((req, res) => {
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => this.handle(req, res, Buffer.concat(chunks).toString('utf8')));
-    });
+    };
+    const server = this.tls
+      ? createTlsServer({ cert: this.tls.cert, key: this.tls.key, ...(this.tls.clientCa ? { ca: this.tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}) }, onRequest)
+      : createServer(onRequest);
+    server.on(this.tls ? 'secureConnection' : 'connection', () => this.connections++);
+    return server;
   }
 
   private listen(port: number): Promise<void> {
@@ -224,7 +259,9 @@ export class FakeKube {
     const url = new URL(req.url ?? '/', 'http://x');
     const query = Object.fromEntries(url.searchParams);
     const method = req.method ?? 'GET';
-    this.requests.push({ method, path: url.pathname, query, contentType: req.headers['content-type'], body });
+    const peer = this.tls?.clientCa ? (req.socket as TLSSocket).getPeerCertificate() : undefined;
+    const clientCert = peer?.subject?.CN;
+    this.requests.push({ method, path: url.pathname, query, contentType: req.headers['content-type'], body, clientCert: Array.isArray(clientCert) ? clientCert.join(',') : clientCert });
 
     if (this.token !== undefined && req.headers.authorization !== `Bearer ${this.token}`) return this.fail(res, 401, 'Unauthorized');
     const isWatch = query.watch === 'true' || query.watch === '1';

@@ -1,0 +1,196 @@
+/**
+ * How the client connects: TLS verified against the kubeconfig's CA, client certificates, exec
+ * credential plugins (all prepared by client-node's KubeConfig), kept-alive connections, and the
+ * bounds on answers and watches that stall or are malformed.
+ */
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { KubeClient, type KubeError, loadKubeConfig } from '../../src/kube/index.js';
+import { FakeKube, rejectedWithKubeError as rejected } from '../helpers/fake-kube.js';
+import { type IssuedCert, testCertificateAuthority } from '../helpers/tls.js';
+
+const NS = 'syncgate';
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'syncgate-transport-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function clientFor(kubeconfig: string, name: string, requestTimeoutMs?: number): KubeClient {
+  const file = path.join(dir, name);
+  writeFileSync(file, kubeconfig);
+  return new KubeClient(loadKubeConfig({ kubeconfig: file }), requestTimeoutMs ? { requestTimeoutMs } : {});
+}
+
+describe('TLS, as the kubeconfig sets it up', () => {
+  let ca: Awaited<ReturnType<typeof testCertificateAuthority>>;
+  let otherCa: Awaited<ReturnType<typeof testCertificateAuthority>>;
+  let server: IssuedCert;
+  let gateCert: IssuedCert;
+  let fake: FakeKube;
+  beforeAll(async () => {
+    ca = await testCertificateAuthority('cluster-ca');
+    otherCa = await testCertificateAuthority('someone-else');
+    server = await ca.issue('kube-apiserver', 'server');
+    gateCert = await ca.issue('syncgate-gate', 'client');
+  });
+  afterEach(() => fake?.stop());
+
+  it('verifies the server against the CA and keeps one connection alive across requests', async () => {
+    fake = await FakeKube.start({ token: 'tls-token', tls: { cert: server.cert, key: server.key } });
+    fake.put({ metadata: { name: 'a', namespace: NS }, data: { x: 'MQ==' } });
+    const client = clientFor(fake.kubeconfig({ ca: ca.cert }), 'tls');
+    expect((await client.listSecrets(NS, '')).items.map((s) => s.metadata?.name)).toEqual(['a']);
+    expect((await client.getSecret(NS, 'a'))?.data).toEqual({ x: 'MQ==' });
+    await client.applySecretManifest(NS, 'b', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'b', namespace: NS }, data: { y: 'Mg==' } });
+    expect(fake.requests.map((r) => r.method)).toEqual(['GET', 'GET', 'PATCH']);
+    expect(fake.connections).toBe(1);
+  });
+
+  it('a server certificate from another CA: KUBE_UNREACHABLE naming the TLS failure, and no request is sent', async () => {
+    fake = await FakeKube.start({ token: 'tls-token', tls: { cert: server.cert, key: server.key } });
+    const client = clientFor(fake.kubeconfig({ ca: otherCa.cert }), 'wrong-ca');
+    const err = await rejected(client.listSecrets(NS, ''));
+    expect(err.code).toBe('KUBE_UNREACHABLE');
+    expect(err.message).toMatch(/list secrets in namespace syncgate: cannot reach the API server \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)\)/);
+    expect(fake.requests).toEqual([]);
+  });
+
+  it('presents the kubeconfig client certificate; without one the handshake fails', async () => {
+    fake = await FakeKube.start({ tls: { cert: server.cert, key: server.key, clientCa: ca.cert } });
+    const client = clientFor(fake.kubeconfig({ ca: ca.cert, clientCert: gateCert }), 'client-cert');
+    await client.listSecrets(NS, '');
+    expect(fake.requests.at(-1)?.clientCert).toBe('syncgate-gate');
+
+    const anonymous = clientFor(fake.kubeconfig({ ca: ca.cert }), 'no-client-cert');
+    expect((await rejected(anonymous.listSecrets(NS, ''))).code).toBe('KUBE_UNREACHABLE');
+    expect(fake.requests).toHaveLength(1);
+  });
+});
+
+describe('exec credential plugins (client-node runs them)', () => {
+  let fake: FakeKube;
+  afterEach(() => fake?.stop());
+
+  const plugin = (name: string, script: string) => {
+    const file = path.join(dir, name);
+    writeFileSync(file, `#!/bin/sh\n${script}\n`);
+    chmodSync(file, 0o755);
+    return file;
+  };
+  const withExec = (kubeconfig: string, command: string) =>
+    kubeconfig.replace(/user: \{\}|user:\n(\s+)token: \S+/, `user:\n      exec:\n        apiVersion: client.authentication.k8s.io/v1\n        command: ${command}\n        interactiveMode: Never`);
+
+  it('uses the token the plugin prints', async () => {
+    fake = await FakeKube.start({ token: 'from-the-plugin' });
+    const command = plugin('cred.sh', `echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"from-the-plugin"}}'`);
+    const kubeconfig = withExec(fake.kubeconfig({ token: 'unused' }), command);
+    expect(kubeconfig).toContain(command);
+    const client = clientFor(kubeconfig, 'exec');
+    expect((await client.listSecrets(NS, '')).items).toEqual([]);
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it('a failing plugin: KUBE_CONFIG_INVALID, its output not quoted, nothing sent', async () => {
+    fake = await FakeKube.start({ token: 'from-the-plugin' });
+    const command = plugin('broken.sh', `echo 'plugin-output-4c1e' >&2; exit 3`);
+    const client = clientFor(withExec(fake.kubeconfig({ token: 'unused' }), command), 'exec-broken');
+    const err = await rejected(client.listSecrets(NS, ''));
+    expect(err.code).toBe('KUBE_CONFIG_INVALID');
+    expect(err.message).toMatch(/^list secrets in namespace syncgate: cannot prepare the credentials/);
+    expect(err.message).not.toContain('plugin-output-4c1e');
+    expect(fake.requests).toEqual([]);
+  });
+});
+
+describe('answers that stall or are malformed', () => {
+  let server: Server;
+  let handler: (req: IncomingMessage, res: ServerResponse) => void;
+  let url: string;
+  beforeAll(async () => {
+    server = createServer((req, res) => handler(req, res));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterEach(() => server.closeAllConnections());
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+  const client = (requestTimeoutMs = 300) => KubeClient.fromOptions({ server: { url }, requestTimeoutMs });
+
+  interface Ended {
+    events: string[];
+    err: KubeError | undefined;
+    ms: number;
+  }
+  const watch = async (timeoutSeconds: number) => {
+    const events: string[] = [];
+    const t0 = Date.now();
+    return new Promise<Ended>((resolve) => {
+      void client().watchSecrets(NS, 'a=b', '100', { onEvent: (type, s) => events.push(`${type} ${s.metadata?.name}`), onEnd: (err) => resolve({ events, err, ms: Date.now() - t0 }) }, timeoutSeconds);
+    });
+  };
+
+  it('headers, then a body that never ends: KUBE_TIMEOUT after requestTimeoutMs', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"kind":"Secret",');
+    };
+    const t0 = Date.now();
+    const err = await rejected(client().getSecret(NS, 'x'));
+    expect(err.code).toBe('KUBE_TIMEOUT');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+  });
+
+  it('a 200 that is not JSON: KUBE_UNEXPECTED_RESPONSE', async () => {
+    handler = (_req, res) => res.end('<html>proxy login</html>');
+    const err = await rejected(client().listSecrets(NS, 'a=b'));
+    expect(err.code).toBe('KUBE_UNEXPECTED_RESPONSE');
+    expect(err.message).not.toContain('proxy login');
+  });
+
+  it('a watch: events split across writes arrive whole and in order; a normal end is no error', async () => {
+    handler = (req, res) => {
+      expect(new URL(req.url!, url).searchParams.get('timeoutSeconds')).toBe('5');
+      res.writeHead(200);
+      res.write('{"type":"ADDED","object":{"metadata":{"name":"one"}}}\n{"type":"MODI');
+      setTimeout(() => res.end('FIED","object":{"metadata":{"name":"two"}}}\n{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"7"}}}'), 50);
+    };
+    const ended = await watch(5);
+    expect(ended.err).toBeUndefined();
+    expect(ended.events).toEqual(['ADDED one', 'MODIFIED two', 'BOOKMARK undefined']);
+  });
+
+  it('a watch whose headers never come: KUBE_TIMEOUT after requestTimeoutMs', async () => {
+    handler = () => {};
+    const ended = await watch(5);
+    expect(ended.err?.code).toBe('KUBE_TIMEOUT');
+    expect(ended.ms).toBeLessThan(3_000);
+  });
+
+  it('a watch that stays silent past timeoutSeconds: cut with KUBE_TIMEOUT', async () => {
+    handler = (_req, res) => res.writeHead(200).flushHeaders();
+    const ended = await watch(1);
+    expect(ended.err?.code).toBe('KUBE_TIMEOUT');
+    expect(ended.ms).toBeGreaterThanOrEqual(1_200);
+    expect(ended.ms).toBeLessThan(4_000);
+  });
+
+  it('a malformed watch event ends the watch with KUBE_UNEXPECTED_RESPONSE; events before it were delivered', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200);
+      res.write('{"type":"ADDED","object":{"metadata":{"name":"one"}}}\nnot json\n{"type":"ADDED","object":{"metadata":{"name":"late"}}}\n');
+    };
+    const ended = await watch(5);
+    expect(ended.err?.code).toBe('KUBE_UNEXPECTED_RESPONSE');
+    expect(ended.events).toEqual(['ADDED one']);
+  });
+
+  it('a watch refused with 403: KUBE_FORBIDDEN', async () => {
+    handler = (_req, res) => res.writeHead(403, { 'content-type': 'application/json' }).end('{"kind":"Status","reason":"Forbidden","code":403}');
+    const ended = await watch(5);
+    expect(ended.err?.code).toBe('KUBE_FORBIDDEN');
+  });
+});
