@@ -2,9 +2,9 @@
  * What keeps the shipped bundle (rolldown.config.mjs) small in memory once loaded: V8 keeps each
  * chunk's source, so a chunk must stay Latin-1 (one byte per character), and the parts of
  * @kubernetes/client-node that syncgate does not use (undici, the generated API and model
- * classes) must stay out of it.
+ * classes) and iconv-lite's CJK tables must stay out of it.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './cli/run-cli.js';
@@ -28,5 +28,11 @@ describe('the shipped bundle', () => {
     expect(modules).toContain('// node_modules/@kubernetes/client-node/dist/config.js');
     expect(modules.filter((m) => m.includes('node_modules/undici/'))).toEqual([]);
     expect(modules.filter((m) => /client-node\/dist\/gen\/(apis|models)\//.test(m))).toEqual([]);
+  });
+
+  it('requires iconv-lite’s CJK tables from node_modules, at paths that exist', () => {
+    const required = chunks().flatMap(({ text }) => [...text.matchAll(/__require\("([^"]*iconv-lite\/encodings\/tables\/[^"]+)"\)/g)].map((m) => m[1]!));
+    expect(new Set(required.map((r) => path.basename(r)))).toEqual(new Set(readdirSync(path.join(REPO_ROOT, 'node_modules', 'iconv-lite', 'encodings', 'tables'))));
+    expect(required.filter((r) => !existsSync(path.resolve(BUNDLE, r)))).toEqual([]);
   });
 });
