@@ -15,26 +15,44 @@ import { chmodSync } from 'node:fs';
 const KUBE_CLIENT = /[\\/]node_modules[\\/]@kubernetes[\\/]client-node[\\/]/;
 
 /**
- * client-node's KubeConfig imports undici (~1.2 MB, ~10 MiB once loaded) for the agents of its
- * generated API classes, which syncgate does not use: src/kube/transport.ts sends its requests
- * with node:http(s). In the bundle, `undici` is this module instead, which loads the real package
- * from node_modules the first time one of its classes is used, so it is never loaded unless
- * something does use it. A name client-node imports that is missing here fails the build.
+ * Packages client-node's KubeConfig imports at load for what only some kubeconfigs, or none of
+ * syncgate's requests, use. In the bundle each is a small module instead, which requires the real
+ * package from node_modules the first time one of the listed exports is used:
+ *
+ * - undici (~1.2 MB, ~10 MiB once loaded): the fetch and agents of client-node's generated API
+ *   classes, which syncgate does not use (src/kube/transport.ts sends its requests with
+ *   node:http(s)), so it is never loaded;
+ * - socks-proxy-agent, socks, hpagent: the agents for a cluster's `proxy-url`;
+ * - jsonpath-plus: the token paths of the gcp and azure auth-providers.
+ *
+ * Together ~1 MiB of idle RSS with keys from Kubernetes, besides undici's. Classes are
+ * constructed with `new` only and never extended or tested with instanceof by client-node; a
+ * name it imports that is missing here fails the build, and test/bundle.test.ts loads each
+ * package as the bundle will.
  */
-const UNDICI_ON_FIRST_USE = '\0undici-on-first-use';
-const undiciOnFirstUse = {
-  name: 'undici-on-first-use',
-  resolveId: (id) => (id === 'undici' ? UNDICI_ON_FIRST_USE : null),
-  load: (id) =>
-    id === UNDICI_ON_FIRST_USE
-      ? `import { createRequire } from 'node:module';
-let undici;
-const load = () => (undici ??= createRequire(import.meta.url)('undici'));
-export class Agent { constructor(...args) { return new (load().Agent)(...args); } }
-export class ProxyAgent { constructor(...args) { return new (load().ProxyAgent)(...args); } }
-export function fetch(...args) { return load().fetch(...args); }
-`
-      : null,
+export const ON_FIRST_USE = {
+  undici: { classes: ['Agent', 'ProxyAgent'], functions: ['fetch'] },
+  'socks-proxy-agent': { classes: ['SocksProxyAgent'] },
+  socks: { statics: { SocksClient: ['createConnection'] } },
+  hpagent: { classes: ['HttpProxyAgent', 'HttpsProxyAgent'] },
+  'jsonpath-plus': { functions: ['JSONPath'] },
+};
+
+const FIRST_USE_PREFIX = '\0on-first-use:';
+function firstUseModule(name, { classes = [], functions = [], statics = {} }) {
+  return [
+    `import { createRequire } from 'node:module';`,
+    `let loaded;`,
+    `const load = () => (loaded ??= createRequire(import.meta.url)(${JSON.stringify(name)}));`,
+    ...classes.map((c) => `export class ${c} { constructor(...args) { return new (load().${c})(...args); } }`),
+    ...functions.map((f) => `export function ${f}(...args) { return load().${f}(...args); }`),
+    ...Object.entries(statics).map(([o, methods]) => `export const ${o} = { ${methods.map((m) => `${m}: (...args) => load().${o}.${m}(...args)`).join(', ')} };`),
+  ].join('\n');
+}
+const loadOnFirstUse = {
+  name: 'load-on-first-use',
+  resolveId: (id) => (Object.hasOwn(ON_FIRST_USE, id) ? FIRST_USE_PREFIX + id : null),
+  load: (id) => (id.startsWith(FIRST_USE_PREFIX) ? firstUseModule(id.slice(FIRST_USE_PREFIX.length), ON_FIRST_USE[id.slice(FIRST_USE_PREFIX.length)]) : null),
 };
 
 /**
@@ -62,7 +80,7 @@ export default {
     comments: { legal: true, annotation: true, jsdoc: false },
   },
   plugins: [
-    undiciOnFirstUse,
+    loadOnFirstUse,
     {
       name: 'executable-entry',
       writeBundle(options, bundle) {

@@ -5,7 +5,9 @@
  * classes) and iconv-lite's CJK tables must stay out of it.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './cli/run-cli.js';
 
@@ -34,5 +36,21 @@ describe('the shipped bundle', () => {
     const required = chunks().flatMap(({ text }) => [...text.matchAll(/__require\("([^"]*iconv-lite\/encodings\/tables\/[^"]+)"\)/g)].map((m) => m[1]!));
     expect(new Set(required.map((r) => path.basename(r)))).toEqual(new Set(readdirSync(path.join(REPO_ROOT, 'node_modules', 'iconv-lite', 'encodings', 'tables'))));
     expect(required.filter((r) => !existsSync(path.resolve(BUNDLE, r)))).toEqual([]);
+  });
+
+  it('loads each package it defers to first use (rolldown.config.mjs) from the copy client-node itself would load', async () => {
+    type Exports = { classes?: string[]; functions?: string[]; statics?: Record<string, string[]> };
+    const { ON_FIRST_USE } = (await import(pathToFileURL(path.join(REPO_ROOT, 'rolldown.config.mjs')).href)) as { ON_FIRST_USE: Record<string, Exports> };
+    const fromBundle = createRequire(path.join(BUNDLE, 'syncgate.js'));
+    const fromKubeClient = createRequire(path.join(REPO_ROOT, 'node_modules', '@kubernetes', 'client-node', 'dist', 'config.js'));
+    const packageDir = (file: string, name: string) => file.slice(0, file.lastIndexOf(`node_modules/${name}/`) + `node_modules/${name}`.length);
+    expect(Object.keys(ON_FIRST_USE)).toContain('undici');
+    for (const [name, { classes = [], functions = [], statics = {} }] of Object.entries(ON_FIRST_USE)) {
+      expect(packageDir(fromBundle.resolve(name), name), name).toBe(packageDir(fromKubeClient.resolve(name), name));
+      const loaded = fromBundle(name) as Record<string, Record<string, unknown>>;
+      for (const fn of [...classes, ...functions]) expect(typeof loaded[fn], `${name}.${fn}`).toBe('function');
+      for (const [object, methods] of Object.entries(statics)) for (const m of methods) expect(typeof loaded[object]?.[m], `${name}.${object}.${m}`).toBe('function');
+      expect(chunks().some(({ text }) => text.includes(`createRequire(import.meta.url)(${JSON.stringify(name)})`)), name).toBe(true);
+    }
   });
 });

@@ -143,15 +143,18 @@ export class FakeKube {
 
   /**
    * A kubeconfig (YAML) that points at this server: over TLS, with the server's certificate as the
-   * CA (or `ca` instead), and the client certificate and key when given.
+   * CA (or `ca` instead), and the client certificate and key, and a proxy-url, when given.
    */
-  kubeconfig(options: { namespace?: string; token?: string; ca?: string; clientCert?: { cert: string; key: string } } = {}): string {
+  kubeconfig(options: { namespace?: string; token?: string; ca?: string; clientCert?: { cert: string; key: string }; proxyUrl?: string } = {}): string {
     const token = options.token ?? this.token;
     const b64 = (pem: string) => Buffer.from(pem).toString('base64');
-    const cluster = this.tls
-      ? { server: this.url, 'certificate-authority-data': b64(options.ca ?? this.tls.cert) }
-      : // client-node only speaks plain http with this set (there is no TLS here to verify).
-        { server: this.url, 'insecure-skip-tls-verify': true };
+    const cluster = {
+      ...(this.tls
+        ? { server: this.url, 'certificate-authority-data': b64(options.ca ?? this.tls.cert) }
+        : // client-node only speaks plain http with this set (there is no TLS here to verify).
+          { server: this.url, 'insecure-skip-tls-verify': true }),
+      ...(options.proxyUrl ? { 'proxy-url': options.proxyUrl } : {}),
+    };
     const user = {
       ...(token ? { token } : {}),
       ...(options.clientCert ? { 'client-certificate-data': b64(options.clientCert.cert), 'client-key-data': b64(options.clientCert.key) } : {}),
