@@ -56,6 +56,28 @@ const loadOnFirstUse = {
 };
 
 /**
+ * `import http from 'node:http'` (client-node's KubeConfig has one) makes node build an ES module
+ * of node:http, which reads every export, and three of them (WebSocket, CloseEvent, MessageEvent)
+ * are getters that load undici with ~70 other internal modules (~2 MiB idle RSS with keys from
+ * Kubernetes). In the bundle, such an import takes node:http as process.getBuiltinModule returns
+ * it instead, with the same exports save those three (a name imported from them fails the build),
+ * as src/server/start.ts and src/kube/transport.ts take it themselves. require('http') in bundled
+ * CommonJS never built that module and is left alone.
+ */
+const NODE_HTTP = '\0node:http-without-getters';
+const NODE_HTTP_EXPORTS = Object.entries(Object.getOwnPropertyDescriptors(process.getBuiltinModule('node:http')))
+  .filter(([, descriptor]) => 'value' in descriptor)
+  .map(([name]) => name);
+const nodeHttpWithoutGetters = {
+  name: 'node-http-without-getters',
+  resolveId: (id, _importer, { kind }) => ((id === 'node:http' || id === 'http') && kind === 'import-statement' ? NODE_HTTP : null),
+  load: (id) =>
+    id === NODE_HTTP
+      ? `const http = process.getBuiltinModule('node:http');\nexport default http;\nexport const { ${NODE_HTTP_EXPORTS.join(', ')} } = http;\n`
+      : null,
+};
+
+/**
  * iconv-lite's tables for Chinese, Japanese and Korean encodings (~420 kB of JSON). express.json
  * takes only UTF-8/16/32 bodies, so no route of syncgate decodes with them; left out of the
  * bundle, they are required from node_modules if something ever does (iconv-lite loads them on
@@ -81,6 +103,7 @@ export default {
   },
   plugins: [
     loadOnFirstUse,
+    nodeHttpWithoutGetters,
     {
       name: 'executable-entry',
       writeBundle(options, bundle) {

@@ -2,8 +2,10 @@
  * What keeps the shipped bundle (rolldown.config.mjs) small in memory once loaded: V8 keeps each
  * chunk's source, so a chunk must stay Latin-1 (one byte per character), and the parts of
  * @kubernetes/client-node that syncgate does not use (undici, the generated API and model
- * classes) and iconv-lite's CJK tables must stay out of it.
+ * classes) and iconv-lite's CJK tables must stay out of it, and loading it must not load node's
+ * own undici.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -52,5 +54,16 @@ describe('the shipped bundle', () => {
       for (const [object, methods] of Object.entries(statics)) for (const m of methods) expect(typeof loaded[object]?.[m], `${name}.${object}.${m}`).toBe('function');
       expect(chunks().some(({ text }) => text.includes(`createRequire(import.meta.url)(${JSON.stringify(name)})`)), name).toBe(true);
     }
+  });
+
+  it('loads none of node’s own undici when its chunks are imported (node:http is never imported as an ES module)', () => {
+    const entry = 'syncgate.js';
+    const imports = chunks()
+      .filter(({ name }) => name !== entry)
+      .map(({ name }) => `await import(${JSON.stringify(pathToFileURL(path.join(BUNDLE, name)).href)});`);
+    const script = `${imports.join('\n')}\nconsole.log(JSON.stringify(process.moduleLoadList.filter((m) => /undici/.test(m))));`;
+    const loaded = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as string[];
+    expect(imports.length).toBeGreaterThan(10);
+    expect(loaded).toEqual([]);
   });
 });

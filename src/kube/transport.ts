@@ -1,7 +1,11 @@
-import http, { type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { type KubeOperation, KubeError, KubeErrorCode, describeOperation, errorForStatus, statusReason, toKubeError } from './errors.js';
+
+// Not an ESM import, which would read every export of node:http, three of them getters that load
+// undici (~2 MiB idle RSS): see src/server/start.ts.
+const http = process.getBuiltinModule('node:http');
 
 export interface ApiRequest {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
