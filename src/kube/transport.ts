@@ -86,7 +86,7 @@ export class KubeTransport {
     });
   }
 
-  /** A request whose answer is one JSON object: 2xx → the object; otherwise a KubeError for the status. */
+  /** A request whose answer is one JSON object: 2xx → the object; otherwise a KubeError for the status (or KUBE_UNEXPECTED_RESPONSE). */
   async json<T>(req: ApiRequest, op: KubeOperation, timeoutMs: number): Promise<T> {
     let text: string;
     let status: number;
@@ -100,10 +100,15 @@ export class KubeTransport {
       throw toKubeError(err, op);
     }
     if (status < 200 || status > 299) throw errorForStatus(status, op, statusReason(text));
+    let parsed: unknown;
     try {
-      return JSON.parse(text) as T;
+      parsed = JSON.parse(text);
     } catch {
-      throw new KubeError(KubeErrorCode.Unexpected, `${describeOperation(op)}: the API server's answer (HTTP ${status}) is not JSON`, { status });
+      parsed = undefined;
     }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new KubeError(KubeErrorCode.Unexpected, `${describeOperation(op)}: the API server's answer (HTTP ${status}) is not a JSON object`, { status });
+    }
+    return parsed as T;
   }
 }

@@ -144,8 +144,8 @@ describe('answers that stall or are malformed', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
   });
 
-  it('a 200 that is not JSON: KUBE_UNEXPECTED_RESPONSE', async () => {
-    handler = (_req, res) => res.end('<html>proxy login</html>');
+  it.each([['<html>proxy login</html>'], ['null'], ['[1,2]']])('a 200 that is not a JSON object (%s): KUBE_UNEXPECTED_RESPONSE', async (body) => {
+    handler = (_req, res) => res.end(body);
     const err = await rejected(client().listSecrets(NS, 'a=b'));
     expect(err.code).toBe('KUBE_UNEXPECTED_RESPONSE');
     expect(err.message).not.toContain('proxy login');
