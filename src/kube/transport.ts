@@ -60,8 +60,11 @@ export class KubeTransport {
     if (!cluster.proxyUrl) options.agent = secure ? this.httpsAgent : this.httpAgent;
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);
     options.method = req.method;
+    // client-node copies a token as read (a token file usually ends with a newline), and Node
+    // refuses a header value with one; undici, which client-node's own requests went through, trims.
+    const prepared = Object.entries(options.headers ?? {}).map(([name, value]) => [name, typeof value === 'string' ? value.trim() : value]);
     options.headers = {
-      ...options.headers,
+      ...Object.fromEntries(prepared),
       accept: 'application/json',
       ...(body !== undefined ? { 'content-type': req.contentType ?? 'application/json', 'content-length': String(Buffer.byteLength(body)) } : {}),
     };

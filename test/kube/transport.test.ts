@@ -72,6 +72,20 @@ describe('TLS, as the kubeconfig sets it up', () => {
   });
 });
 
+describe('a token file', () => {
+  let fake: FakeKube;
+  afterEach(() => fake?.stop());
+
+  it('ending with a newline (as `echo token > file` writes it) is sent trimmed', async () => {
+    fake = await FakeKube.start({ token: 'file-token' });
+    const tokenFile = path.join(dir, 'token');
+    writeFileSync(tokenFile, 'file-token\n');
+    const kubeconfig = fake.kubeconfig({ token: 'unused' }).replace(/token: unused/, `token-file: ${tokenFile}`);
+    expect(kubeconfig).toContain('token-file');
+    expect((await clientFor(kubeconfig, 'token-file').listSecrets(NS, '')).items).toEqual([]);
+  });
+});
+
 describe('exec credential plugins (client-node runs them)', () => {
   let fake: FakeKube;
   afterEach(() => fake?.stop());
