@@ -7,7 +7,11 @@ import { KubeTransport } from './transport.js';
 export const FIELD_MANAGER = 'syncgate';
 
 export interface KubeClientOptions {
-  /** Bound on one request, connection to last byte (default 10 s). Watches use `watchTimeoutSeconds` instead. */
+  /**
+   * Bound on one request from its connection to its last byte (default 10 s; preparing credentials,
+   * e.g. an exec plugin, is not yet bounded). A watch gets it for its headers, and its
+   * `timeoutSeconds` plus this for its whole length.
+   */
   requestTimeoutMs?: number;
 }
 

@@ -71,8 +71,10 @@ export class KubeTransport {
 
     signal.throwIfAborted();
     return new Promise((resolve, reject) => {
-      // Not the request's own `signal` option: aborted once the answer has begun, Node destroys
-      // the socket with an error nothing listens for. Destroying the response is safe.
+      // Not the request's own `signal` option: aborted from a handler of the answer's data, Node
+      // destroyed the socket with an error nothing listened for (an uncaught exception; see
+      // test/kube/transport.test.ts, "headers, then a body that never ends"). Destroying the
+      // response is safe.
       let response: IncomingMessage | undefined;
       const cancel = () => (response ?? request).destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
       const request = (secure ? https : http).request(url, options, (res) => {
