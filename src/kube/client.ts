@@ -1,16 +1,16 @@
 import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import { type KubeConfigOptions, loadKubeConfig } from './config.js';
 import { type KubeOperation, KubeError, KubeErrorCode, toKubeError } from './errors.js';
-import { KubeTransport } from './transport.js';
+import { KubeTransport, type KubeTransportOptions } from './transport.js';
 
 /** The field manager of every write syncgate makes (server-side apply). */
 export const FIELD_MANAGER = 'syncgate';
 
-export interface KubeClientOptions {
+export interface KubeClientOptions extends KubeTransportOptions {
   /**
-   * Bound on one request from its connection to its last byte (default 10 s; preparing credentials,
-   * e.g. an exec plugin, is not yet bounded). A watch gets it for its headers, and its
-   * `timeoutSeconds` plus this for its whole length.
+   * Bound on one request from preparing its credentials (an exec plugin) to its last byte
+   * (default 10 s). A watch gets it up to its headers, and its `timeoutSeconds` plus this for its
+   * whole length.
    */
   requestTimeoutMs?: number;
 }
@@ -24,7 +24,10 @@ export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
 
 export interface WatchHandlers {
   onEvent(type: WatchEventType, secret: V1Secret): void;
-  /** The watch ended: `err` undefined when the server closed it normally (re-watch from the last resourceVersion). */
+  /**
+   * The watch ended, called once: `err` undefined when the server closed it normally (re-watch
+   * from the last resourceVersion). It runs inside a socket's event, so a throw is dropped.
+   */
   onEnd(err: KubeError | undefined): void;
 }
 
@@ -53,7 +56,7 @@ export class KubeClient {
     readonly config: KubeConfig,
     options: KubeClientOptions = {},
   ) {
-    this.transport = new KubeTransport(config);
+    this.transport = new KubeTransport(config, options);
     this.timeoutMs = options.requestTimeoutMs ?? 10_000;
   }
 
@@ -149,7 +152,11 @@ export class KubeClient {
       ended = true;
       clearTimeout(timer);
       controller.abort(new Error('watch ended'));
-      handlers.onEnd(err);
+      try {
+        handlers.onEnd(err);
+      } catch {
+        // An uncaught exception would stop the process; the watch is over either way.
+      }
     };
     const timeout = () => end(new KubeError(KubeErrorCode.Timeout, `watch secrets in namespace ${namespace}: no answer from the API server in time`));
     let timer = setTimeout(timeout, this.timeoutMs);

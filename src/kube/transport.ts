@@ -1,6 +1,9 @@
-import type { IncomingMessage } from 'node:http';
+import type { Agent, IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';
+import { SocksProxyAgent } from 'socks-proxy-agent';
+import { VERSION } from '../package-root.js';
 import { type KubeOperation, KubeError, KubeErrorCode, describeOperation, errorForStatus, statusReason, toKubeError } from './errors.js';
 
 // Not an ESM import, which would read every export of node:http, three of them getters that load
@@ -18,11 +21,22 @@ export interface ApiRequest {
   contentType?: string;
 }
 
+/** How long a kept-alive connection may sit unused before it is closed (Node's global agent uses 5 s). */
+export const IDLE_SOCKET_MS = 5_000;
+
+/** Errors of a kept-alive connection the server closed while the request was being written. */
+const STALE_SOCKET_ERRORS = new Set(['ECONNRESET', 'EPIPE']);
+
+export interface KubeTransportOptions {
+  /** Default IDLE_SOCKET_MS. */
+  idleSocketMs?: number;
+}
+
 /**
  * Sends requests to the API server over node:http(s), connected and authenticated exactly as
  * @kubernetes/client-node's `KubeConfig.applyToHTTPSOptions` prepares them for the current
  * context: CA, client certificate, bearer token or auth plugin (exec, OIDC, rotating token file),
- * impersonation, and a proxy agent when the cluster names `proxy-url`.
+ * impersonation, and the cluster's `proxy-url` (HTTP CONNECT or SOCKS).
  *
  * client-node's own generated API classes and `Watch` are not used: they load every model class
  * and undici, ~25 MiB and ~100 ms at start for the six Secret calls syncgate makes (BENCHMARKS.md,
@@ -30,15 +44,35 @@ export interface ApiRequest {
  */
 export class KubeTransport {
   /**
-   * Without a proxy, connections are kept alive between requests (client-node's own agents are
-   * not). Node keys pooled sockets by the TLS options of each request, so one agent serves all.
+   * Connections are kept alive between requests, and closed after idleSocketMs unused. Node keys
+   * pooled sockets by the TLS options of each request (CA, client certificate, server name), so
+   * one agent serves every credential, and certificates rotated on disk or issued by an exec
+   * plugin take effect on the next request.
    */
-  private readonly httpAgent = new http.Agent({ keepAlive: true, keepAliveMsecs: 30_000 });
-  private readonly httpsAgent = new https.Agent({ keepAlive: true, keepAliveMsecs: 30_000 });
+  private readonly httpAgent: Agent;
+  private readonly httpsAgent: Agent;
+  /**
+   * Not the agent applyToHTTPSOptions returns for a `proxy-url`: client-node builds it once per
+   * cluster and user with the TLS options of that first request, and an agent's own options
+   * override each request's, so rotated certificates would be ignored until a restart. These are
+   * built without TLS options, which then come from each request as with the agents above.
+   */
+  private readonly proxyAgents = new Map<string, Agent>();
+  private readonly idleSocketMs: number;
 
-  constructor(readonly config: KubeConfig) {}
+  constructor(
+    readonly config: KubeConfig,
+    options: KubeTransportOptions = {},
+  ) {
+    this.idleSocketMs = options.idleSocketMs ?? IDLE_SOCKET_MS;
+    this.httpAgent = new http.Agent({ keepAlive: true, timeout: this.idleSocketMs });
+    this.httpsAgent = new https.Agent({ keepAlive: true, timeout: this.idleSocketMs });
+  }
 
-  /** Resolves with the response once its headers have arrived (any status). `signal` cuts the request or the response. */
+  /**
+   * Resolves with the response once its headers have arrived (any status). `signal` cuts the
+   * preparation of credentials (an exec plugin that hangs), the request or the response.
+   */
   async open(req: ApiRequest, op: KubeOperation, signal: AbortSignal): Promise<IncomingMessage> {
     const cluster = this.config.getCurrentCluster();
     if (!cluster?.server) throw new KubeError(KubeErrorCode.ConfigInvalid, 'the Kubernetes client configuration has no current cluster');
@@ -46,18 +80,9 @@ export class KubeTransport {
     for (const [name, value] of Object.entries(req.query ?? {})) if (value !== undefined) url.searchParams.set(name, value);
 
     const options: https.RequestOptions = {};
-    try {
-      await this.config.applyToHTTPSOptions(options);
-    } catch (err) {
-      // Auth plugins' messages can quote their output; only an errno code is passed on.
-      const code = (err as { code?: unknown }).code;
-      throw new KubeError(
-        KubeErrorCode.ConfigInvalid,
-        `${describeOperation(op)}: cannot prepare the credentials or TLS settings of the kubeconfig's current context${typeof code === 'string' ? ` (${code})` : ''}`,
-      );
-    }
+    await this.prepare(options, op, signal);
     const secure = url.protocol === 'https:';
-    if (!cluster.proxyUrl) options.agent = secure ? this.httpsAgent : this.httpAgent;
+    options.agent = cluster.proxyUrl ? this.proxyAgent(cluster.proxyUrl, secure) : secure ? this.httpsAgent : this.httpAgent;
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);
     options.method = req.method;
     // client-node copies a token as read (a token file usually ends with a newline), and Node
@@ -66,9 +91,57 @@ export class KubeTransport {
     options.headers = {
       ...Object.fromEntries(prepared),
       accept: 'application/json',
+      'user-agent': `syncgate/${VERSION}`,
       ...(body !== undefined ? { 'content-type': req.contentType ?? 'application/json', 'content-length': String(Buffer.byteLength(body)) } : {}),
     };
+    // A request that cannot have taken effect (its connection was found closed) is sent once more,
+    // unless it is a create, which the server may still have carried out.
+    return this.send(url, options, body, signal, req.method !== 'POST');
+  }
 
+  /** applyToHTTPSOptions, bounded by `signal`: an exec plugin that never exits must not hang the request. */
+  private async prepare(options: https.RequestOptions, op: KubeOperation, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    let onAbort = () => {};
+    const aborted = new Promise<never>((_resolve, reject) => {
+      onAbort = () =>
+        reject(
+          (signal.reason as { name?: unknown } | undefined)?.name === 'TimeoutError'
+            ? new KubeError(KubeErrorCode.Timeout, `${describeOperation(op)}: the credentials of the kubeconfig's current context (an exec or auth plugin) were not ready in time`)
+            : signal.reason,
+        );
+    });
+    signal.addEventListener('abort', onAbort, { once: true });
+    const applied = this.config.applyToHTTPSOptions(options).catch((err: unknown) => {
+      // Auth plugins' messages can quote their output; only an errno code is passed on.
+      const code = (err as { code?: unknown }).code;
+      throw new KubeError(
+        KubeErrorCode.ConfigInvalid,
+        `${describeOperation(op)}: cannot prepare the credentials or TLS settings of the kubeconfig's current context${typeof code === 'string' ? ` (${code})` : ''}`,
+      );
+    });
+    try {
+      await Promise.race([applied, aborted]);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private proxyAgent(proxyUrl: string, secure: boolean): Agent {
+    const key = `${secure ? 'https' : 'http'} ${proxyUrl}`;
+    let agent = this.proxyAgents.get(key);
+    if (!agent) {
+      // The same choice as client-node's KubeConfig.createAgent.
+      const pooling = { keepAlive: true, timeout: this.idleSocketMs };
+      if (proxyUrl.startsWith('socks')) agent = new SocksProxyAgent(proxyUrl, pooling);
+      else if (secure) agent = new HttpsProxyAgent({ proxy: proxyUrl, ...pooling });
+      else agent = new HttpProxyAgent({ proxy: proxyUrl, ...pooling });
+      this.proxyAgents.set(key, agent);
+    }
+    return agent;
+  }
+
+  private send(url: URL, options: https.RequestOptions, body: string | undefined, signal: AbortSignal, resendOnStaleSocket: boolean): Promise<IncomingMessage> {
     signal.throwIfAborted();
     return new Promise((resolve, reject) => {
       // Not the request's own `signal` option: aborted from a handler of the answer's data, Node
@@ -77,14 +150,17 @@ export class KubeTransport {
       // response is safe.
       let response: IncomingMessage | undefined;
       const cancel = () => (response ?? request).destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-      const request = (secure ? https : http).request(url, options, (res) => {
+      const request = (url.protocol === 'https:' ? https : http).request(url, options, (res) => {
         response = res;
         res.once('close', () => signal.removeEventListener('abort', cancel));
         resolve(res);
       });
-      request.on('error', (err) => {
-        if (!response) signal.removeEventListener('abort', cancel);
-        reject(err);
+      request.on('error', (err: NodeJS.ErrnoException) => {
+        if (response) return;
+        signal.removeEventListener('abort', cancel);
+        if (resendOnStaleSocket && request.reusedSocket && !signal.aborted && STALE_SOCKET_ERRORS.has(err.code ?? '')) {
+          resolve(this.send(url, options, body, signal, false));
+        } else reject(err);
       });
       signal.addEventListener('abort', cancel, { once: true });
       request.end(body);

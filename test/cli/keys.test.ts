@@ -1,13 +1,11 @@
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { keyFromSecret } from '../../src/kube/index.js';
 import { readPrivateKeyFile, readPublicKeyFile } from '../../src/secrets/index.js';
+import { ConnectProxy } from '../helpers/connect-proxy.js';
 import { FakeKube, deadPort } from '../helpers/fake-kube.js';
 import { testCertificateAuthority } from '../helpers/tls.js';
 import { runCli } from './run-cli.js';
@@ -117,33 +115,16 @@ describe('syncgate keys generate', () => {
     it('goes through the kubeconfig proxy-url (an HTTP CONNECT proxy), TLS to the API server inside the tunnel', async () => {
       const ca = await testCertificateAuthority();
       const tlsFake = await FakeKube.start({ token: 'cli-token', tls: await ca.issue('kube-apiserver', 'server') });
-      const tunnels: string[] = [];
-      const sockets = new Set<Duplex>();
-      const proxy = createServer((_req, res) => res.writeHead(405).end());
-      proxy.on('connect', (req, client: Duplex, head) => {
-        tunnels.push(req.url ?? '');
-        sockets.add(client);
-        const [host, port] = (req.url ?? '').split(':');
-        const upstream = connect(Number(port), host!, () => {
-          sockets.add(upstream);
-          client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-          upstream.write(head);
-          upstream.pipe(client).pipe(upstream);
-        });
-        upstream.on('error', () => client.destroy());
-        client.on('error', () => upstream.destroy());
-      });
-      await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+      const proxy = await ConnectProxy.start();
       try {
         const proxied = path.join(dir, 'proxied');
-        writeFileSync(proxied, tlsFake.kubeconfig({ namespace: 'syncgate', ca: ca.cert, proxyUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` }));
+        writeFileSync(proxied, tlsFake.kubeconfig({ namespace: 'syncgate', ca: ca.cert, proxyUrl: proxy.url }));
         const r = await runCli(['keys', 'generate', '--apply', '--kubeconfig', proxied, '--output', 'json']);
         expect(r.code, r.stderr).toBe(0);
-        expect(tunnels).toEqual([`127.0.0.1:${tlsFake.port}`]);
+        expect(proxy.tunnels).toEqual([`127.0.0.1:${tlsFake.port}`]);
         expect(tlsFake.secrets.has(`syncgate/syncgate-sealing-key-${JSON.parse(r.stdout).keyId}`)).toBe(true);
       } finally {
-        for (const socket of sockets) socket.destroy();
-        await new Promise<void>((r) => proxy.close(() => r()));
+        await proxy.stop();
         await tlsFake.stop();
       }
     });

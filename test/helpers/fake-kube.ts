@@ -66,6 +66,7 @@ export interface RecordedRequest {
   body: string;
   /** The client certificate's subject CN, when one was presented and verified. */
   clientCert: string | undefined;
+  userAgent: string | undefined;
 }
 
 export interface FakeKubeTls {
@@ -143,9 +144,12 @@ export class FakeKube {
 
   /**
    * A kubeconfig (YAML) that points at this server: over TLS, with the server's certificate as the
-   * CA (or `ca` instead), and the client certificate and key, and a proxy-url, when given.
+   * CA (or `ca` instead), and the client certificate and key (PEM, or the files that hold them),
+   * and a proxy-url, when given.
    */
-  kubeconfig(options: { namespace?: string; token?: string; ca?: string; clientCert?: { cert: string; key: string }; proxyUrl?: string } = {}): string {
+  kubeconfig(
+    options: { namespace?: string; token?: string; ca?: string; clientCert?: { cert: string; key: string } | { certFile: string; keyFile: string }; proxyUrl?: string } = {},
+  ): string {
     const token = options.token ?? this.token;
     const b64 = (pem: string) => Buffer.from(pem).toString('base64');
     const cluster = {
@@ -157,7 +161,8 @@ export class FakeKube {
     };
     const user = {
       ...(token ? { token } : {}),
-      ...(options.clientCert ? { 'client-certificate-data': b64(options.clientCert.cert), 'client-key-data': b64(options.clientCert.key) } : {}),
+      ...(options.clientCert && 'cert' in options.clientCert ? { 'client-certificate-data': b64(options.clientCert.cert), 'client-key-data': b64(options.clientCert.key) } : {}),
+      ...(options.clientCert && 'certFile' in options.clientCert ? { 'client-certificate': options.clientCert.certFile, 'client-key': options.clientCert.keyFile } : {}),
     };
     return yaml.dump({
       apiVersion: 'v1',
@@ -264,7 +269,7 @@ export class FakeKube {
     const method = req.method ?? 'GET';
     const peer = this.tls?.clientCa ? (req.socket as TLSSocket).getPeerCertificate() : undefined;
     const clientCert = peer?.subject?.CN;
-    this.requests.push({ method, path: url.pathname, query, contentType: req.headers['content-type'], body, clientCert: Array.isArray(clientCert) ? clientCert.join(',') : clientCert });
+    this.requests.push({ method, path: url.pathname, query, contentType: req.headers['content-type'], body, clientCert: Array.isArray(clientCert) ? clientCert.join(',') : clientCert, userAgent: req.headers['user-agent'] });
 
     if (this.token !== undefined && req.headers.authorization !== `Bearer ${this.token}`) return this.fail(res, 401, 'Unauthorized');
     const isWatch = query.watch === 'true' || query.watch === '1';

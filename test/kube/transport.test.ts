@@ -1,15 +1,18 @@
 /**
- * How the client connects: TLS verified against the kubeconfig's CA, client certificates, exec
- * credential plugins (all prepared by client-node's KubeConfig), kept-alive connections, and the
- * bounds on answers and watches that stall or are malformed.
+ * How the client connects: TLS verified against the kubeconfig's CA, client certificates (rotated
+ * on disk, directly and through a proxy-url), exec credential plugins (all prepared by
+ * client-node's KubeConfig), kept-alive connections (idle lifetime, a stale connection), and the
+ * bounds on credentials, answers and watches that stall or are malformed.
  */
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KubeClient, type KubeError, loadKubeConfig } from '../../src/kube/index.js';
+import { VERSION } from '../../src/package-root.js';
+import { ConnectProxy } from '../helpers/connect-proxy.js';
 import { FakeKube, rejectedWithKubeError as rejected } from '../helpers/fake-kube.js';
 import { type IssuedCert, testCertificateAuthority } from '../helpers/tls.js';
 
@@ -70,6 +73,114 @@ describe('TLS, as the kubeconfig sets it up', () => {
     expect((await rejected(anonymous.listSecrets(NS, ''))).code).toBe('KUBE_UNREACHABLE');
     expect(fake.requests).toHaveLength(1);
   });
+
+  describe.each([
+    ['directly', false],
+    ['through the proxy-url', true],
+  ])('a client certificate rotated on disk (%s)', (_how, viaProxy) => {
+    let proxy: ConnectProxy | undefined;
+    afterEach(() => proxy?.stop());
+
+    it('is presented from the next request on, on a new connection; requests before it share one', async () => {
+      fake = await FakeKube.start({ tls: { cert: server.cert, key: server.key, clientCa: ca.cert } });
+      proxy = viaProxy ? await ConnectProxy.start() : undefined;
+      const certFile = path.join(dir, `rotating-${String(viaProxy)}.crt`);
+      const keyFile = path.join(dir, `rotating-${String(viaProxy)}.key`);
+      writeFileSync(certFile, gateCert.cert);
+      writeFileSync(keyFile, gateCert.key);
+      const client = clientFor(fake.kubeconfig({ ca: ca.cert, clientCert: { certFile, keyFile }, ...(proxy ? { proxyUrl: proxy.url } : {}) }), `rotating-${String(viaProxy)}`);
+      await client.listSecrets(NS, '');
+      await client.getSecret(NS, 'a');
+
+      const renewed = await ca.issue('syncgate-gate-renewed', 'client');
+      writeFileSync(certFile, renewed.cert);
+      writeFileSync(keyFile, renewed.key);
+      await client.getSecret(NS, 'a');
+      expect(fake.requests.map((r) => r.clientCert)).toEqual(['syncgate-gate', 'syncgate-gate', 'syncgate-gate-renewed']);
+      expect(fake.connections).toBe(2);
+      if (proxy) expect(proxy.tunnels).toEqual([`127.0.0.1:${fake.port}`, `127.0.0.1:${fake.port}`]);
+    });
+  });
+});
+
+describe('requests', () => {
+  let fake: FakeKube;
+  afterEach(() => fake?.stop());
+
+  it('name syncgate and its version as their User-Agent', async () => {
+    fake = await FakeKube.start();
+    await clientFor(fake.kubeconfig(), 'user-agent').getSecret(NS, 'a');
+    expect(fake.requests[0]?.userAgent).toBe(`syncgate/${VERSION}`);
+    expect(VERSION).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
+describe('kept-alive connections', () => {
+  let server: Server;
+  let connections: Socket[];
+  let handler: (req: IncomingMessage, res: ServerResponse, requestOnConnection: number, connection: number) => void;
+  let client: KubeClient;
+  beforeEach(async () => {
+    connections = [];
+    server = createServer((req, res) => {
+      const socket = req.socket as Socket & { served?: number };
+      socket.served = (socket.served ?? 0) + 1;
+      handler(req, res, socket.served, connections.indexOf(socket) + 1);
+    });
+    server.on('connection', (socket: Socket) => connections.push(socket));
+    server.keepAliveTimeout = 60_000; // only the client closes idle connections here
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    client = KubeClient.fromOptions({ server: { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }, idleSocketMs: 300 });
+  });
+  afterEach(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+  const secret = (name: string) => JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name } });
+
+  it('are closed by the client once unused for idleSocketMs; the next request opens another', async () => {
+    handler = (_req, res) => res.end(secret('a'));
+    await client.getSecret(NS, 'a');
+    await client.getSecret(NS, 'a');
+    expect(connections).toHaveLength(1);
+    const t0 = Date.now();
+    const closed = await new Promise((r) => {
+      connections[0]!.once('close', () => r(true));
+      setTimeout(() => r(false), 3_000);
+    });
+    expect(closed).toBe(true);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(200);
+    await client.getSecret(NS, 'a');
+    expect(connections).toHaveLength(2);
+  });
+
+  it('one the server closed as a request was sent on it: the request is sent again on a new connection', async () => {
+    // The server drops its first connection when a second request arrives on it, without an answer.
+    handler = (req, res, served, connection) => (connection === 1 && served === 2 ? req.socket.destroy() : res.end(secret(`served-${connection}-${served}`)));
+    expect((await client.getSecret(NS, 'x'))?.metadata?.name).toBe('served-1-1');
+    expect((await client.getSecret(NS, 'x'))?.metadata?.name).toBe('served-2-1');
+    expect(connections).toHaveLength(2);
+  });
+
+  it('… but not a create, which the server may have carried out: KUBE_UNREACHABLE', async () => {
+    handler = (req, res, served, connection) => (connection === 1 && served === 2 ? req.socket.destroy() : res.end(secret('created')));
+    await client.getSecret(NS, 'x');
+    const err = await rejected(client.createSecret(NS, { metadata: { name: 'created' } }));
+    expect(err.code).toBe('KUBE_UNREACHABLE');
+    expect(connections).toHaveLength(1);
+  });
+
+  it('a watch that is quiet for longer than idleSocketMs is not cut', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200).flushHeaders();
+      setTimeout(() => res.end('{"type":"ADDED","object":{"metadata":{"name":"late"}}}\n'), 800);
+    };
+    const ended = await new Promise<{ events: string[]; err: KubeError | undefined }>((resolve) => {
+      const events: string[] = [];
+      void client.watchSecrets(NS, 'a=b', '1', { onEvent: (type, s) => events.push(`${type} ${s.metadata?.name}`), onEnd: (err) => resolve({ events, err }) }, 5);
+    });
+    expect(ended).toEqual({ events: ['ADDED late'], err: undefined });
+  });
 });
 
 describe('a token file', () => {
@@ -107,6 +218,18 @@ describe('exec credential plugins (client-node runs them)', () => {
     const client = clientFor(kubeconfig, 'exec');
     expect((await client.listSecrets(NS, '')).items).toEqual([]);
     expect(fake.requests).toHaveLength(1);
+  });
+
+  it('a plugin that does not exit: KUBE_TIMEOUT after requestTimeoutMs, naming the credentials; nothing sent', async () => {
+    fake = await FakeKube.start({ token: 'from-the-plugin' });
+    const command = plugin('hangs.sh', 'exec sleep 5');
+    const client = clientFor(withExec(fake.kubeconfig({ token: 'unused' }), command), 'exec-hangs', 300);
+    const t0 = Date.now();
+    const err = await rejected(client.getSecret(NS, 'a'));
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    expect(err.code).toBe('KUBE_TIMEOUT');
+    expect(err.message).toBe("get secrets syncgate/a: the credentials of the kubeconfig's current context (an exec or auth plugin) were not ready in time");
+    expect(fake.requests).toEqual([]);
   });
 
   it('a failing plugin: KUBE_CONFIG_INVALID, its output not quoted, nothing sent', async () => {
@@ -200,6 +323,20 @@ describe('answers that stall or are malformed', () => {
     const ended = await watch(5);
     expect(ended.err?.code).toBe('KUBE_UNEXPECTED_RESPONSE');
     expect(ended.events).toEqual(['ADDED one']);
+  });
+
+  it('a handler that throws when the watch ends does not stop the process', async () => {
+    handler = (_req, res) => res.writeHead(200).end();
+    const ended = await new Promise<void>((resolve) => {
+      void client().watchSecrets(NS, 'a=b', '100', {
+        onEvent: () => {},
+        onEnd: () => {
+          setTimeout(resolve, 50);
+          throw new Error('handler bug');
+        },
+      });
+    });
+    expect(ended).toBeUndefined();
   });
 
   it('a watch refused with 403: KUBE_FORBIDDEN', async () => {
