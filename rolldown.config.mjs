@@ -15,18 +15,19 @@ import { chmodSync } from 'node:fs';
 const KUBE_CLIENT = /[\\/]node_modules[\\/]@kubernetes[\\/]client-node[\\/]/;
 
 /**
- * Packages client-node's KubeConfig imports at load for what only some kubeconfigs, or none of
- * syncgate's requests, use. In the bundle each is a small module instead, which requires the real
+ * Packages client-node's KubeConfig (and src/kube/transport.ts, for the proxy agents) imports at
+ * load for what only some kubeconfigs, or none of syncgate's requests, use. In the bundle each is a small module instead, which requires the real
  * package from node_modules the first time one of the listed exports is used:
  *
  * - undici (~1.2 MB, ~10 MiB once loaded): the fetch and agents of client-node's generated API
  *   classes, which syncgate does not use (src/kube/transport.ts sends its requests with
  *   node:http(s)), so it is never loaded;
- * - socks-proxy-agent, socks, hpagent: the agents for a cluster's `proxy-url`;
+ * - socks-proxy-agent, socks, hpagent: the agents for a cluster's `proxy-url` (client-node builds
+ *   one when applyToHTTPSOptions runs; src/kube/transport.ts sends through its own);
  * - jsonpath-plus: the token paths of the gcp and azure auth-providers.
  *
  * Together ~1 MiB of idle RSS with keys from Kubernetes, besides undici's. Classes are
- * constructed with `new` only and never extended or tested with instanceof by client-node; a
+ * constructed with `new` only and never extended or tested with instanceof by either; a
  * name it imports that is missing here fails the build, and test/bundle.test.ts loads each
  * package as the bundle will.
  */

@@ -26,7 +26,8 @@ export interface WatchHandlers {
   onEvent(type: WatchEventType, secret: V1Secret): void;
   /**
    * The watch ended, called once: `err` undefined when the server closed it normally (re-watch
-   * from the last resourceVersion). It runs inside a socket's event, so a throw is dropped.
+   * from the last resourceVersion). Called from a socket's event or a timer, where a throw would
+   * be an uncaught exception, so a throw is dropped: the handler must not rely on it.
    */
   onEnd(err: KubeError | undefined): void;
 }
@@ -155,11 +156,13 @@ export class KubeClient {
       try {
         handlers.onEnd(err);
       } catch {
-        // An uncaught exception would stop the process; the watch is over either way.
+        // The watch is over either way (see WatchHandlers.onEnd).
       }
     };
     const timeout = () => end(new KubeError(KubeErrorCode.Timeout, `watch secrets in namespace ${namespace}: no answer from the API server in time`));
-    let timer = setTimeout(timeout, this.timeoutMs);
+    // Until the headers arrive, the transport ends the request and says which step was late (the
+    // credentials, or the API server).
+    let timer = setTimeout(() => controller.abort(new DOMException('the watch took too long to start', 'TimeoutError')), this.timeoutMs);
     const handle: WatchHandle = { stop: () => end(undefined) };
 
     let res;

@@ -1,5 +1,6 @@
 import type { Agent, IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { type PeerCertificate, checkServerIdentity } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';
 import { SocksProxyAgent } from 'socks-proxy-agent';
@@ -26,6 +27,14 @@ export const IDLE_SOCKET_MS = 5_000;
 
 /** Errors of a kept-alive connection the server closed while the request was being written. */
 const STALE_SOCKET_ERRORS = new Set(['ECONNRESET', 'EPIPE']);
+
+/**
+ * Requests sent once more when their kept-alive connection turns out closed. The server may
+ * have carried one out before the connection was lost, so only those that mean the same thing
+ * the second time: reads and server-side apply. Not a create (409 the second time) nor a delete
+ * (404: "already gone" when it was syncgate that deleted it).
+ */
+const RESENT_ON_STALE_SOCKET = new Set<ApiRequest['method']>(['GET', 'PATCH']);
 
 export interface KubeTransportOptions {
   /** Default IDLE_SOCKET_MS. */
@@ -55,18 +64,25 @@ export class KubeTransport {
    * Not the agent applyToHTTPSOptions returns for a `proxy-url`: client-node builds it once per
    * cluster and user with the TLS options of that first request, and an agent's own options
    * override each request's, so rotated certificates would be ignored until a restart. These are
-   * built without TLS options, which then come from each request as with the agents above.
+   * built without the CA or client certificate, which then come from each request as with the
+   * agents above. One per proxy and server.
    */
   private readonly proxyAgents = new Map<string, Agent>();
   private readonly idleSocketMs: number;
+  /**
+   * The applyToHTTPSOptions call under way, which later requests share: client-node runs an exec
+   * plugin on each call and never stops one, so a plugin that hangs would otherwise be started
+   * again by every request (client-go, too, runs one at a time).
+   */
+  private preparing: Promise<https.RequestOptions> | undefined;
 
   constructor(
     readonly config: KubeConfig,
     options: KubeTransportOptions = {},
   ) {
     this.idleSocketMs = options.idleSocketMs ?? IDLE_SOCKET_MS;
-    this.httpAgent = new http.Agent({ keepAlive: true, timeout: this.idleSocketMs });
-    this.httpsAgent = new https.Agent({ keepAlive: true, timeout: this.idleSocketMs });
+    this.httpAgent = new http.Agent({ keepAlive: true, keepAliveMsecs: 30_000, timeout: this.idleSocketMs });
+    this.httpsAgent = new https.Agent({ keepAlive: true, keepAliveMsecs: 30_000, timeout: this.idleSocketMs });
   }
 
   /**
@@ -79,10 +95,10 @@ export class KubeTransport {
     const url = new URL(cluster.server.replace(/\/+$/, '') + req.path);
     for (const [name, value] of Object.entries(req.query ?? {})) if (value !== undefined) url.searchParams.set(name, value);
 
-    const options: https.RequestOptions = {};
-    await this.prepare(options, op, signal);
+    const shared = await this.prepare(op, signal);
+    const options: https.RequestOptions = { ...shared, headers: { ...shared.headers } };
     const secure = url.protocol === 'https:';
-    options.agent = cluster.proxyUrl ? this.proxyAgent(cluster.proxyUrl, secure) : secure ? this.httpsAgent : this.httpAgent;
+    options.agent = cluster.proxyUrl ? this.proxyAgent(cluster.proxyUrl, url, options.servername) : secure ? this.httpsAgent : this.httpAgent;
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);
     options.method = req.method;
     // client-node copies a token as read (a token file usually ends with a newline), and Node
@@ -94,13 +110,14 @@ export class KubeTransport {
       'user-agent': `syncgate/${VERSION}`,
       ...(body !== undefined ? { 'content-type': req.contentType ?? 'application/json', 'content-length': String(Buffer.byteLength(body)) } : {}),
     };
-    // A request that cannot have taken effect (its connection was found closed) is sent once more,
-    // unless it is a create, which the server may still have carried out.
-    return this.send(url, options, body, signal, req.method !== 'POST');
+    return this.send(url, options, body, signal, RESENT_ON_STALE_SOCKET.has(req.method));
   }
 
-  /** applyToHTTPSOptions, bounded by `signal`: an exec plugin that never exits must not hang the request. */
-  private async prepare(options: https.RequestOptions, op: KubeOperation, signal: AbortSignal): Promise<void> {
+  /**
+   * The options applyToHTTPSOptions prepares (shared: copy before changing), bounded by `signal`:
+   * an exec plugin that never exits must not hang the request. The plugin itself is left running.
+   */
+  private async prepare(op: KubeOperation, signal: AbortSignal): Promise<https.RequestOptions> {
     signal.throwIfAborted();
     let onAbort = () => {};
     const aborted = new Promise<never>((_resolve, reject) => {
@@ -112,7 +129,12 @@ export class KubeTransport {
         );
     });
     signal.addEventListener('abort', onAbort, { once: true });
-    const applied = this.config.applyToHTTPSOptions(options).catch((err: unknown) => {
+    this.preparing ??= (async () => {
+      const options: https.RequestOptions = {};
+      await this.config.applyToHTTPSOptions(options);
+      return options;
+    })().finally(() => (this.preparing = undefined));
+    const applied = this.preparing.catch((err: unknown) => {
       // Auth plugins' messages can quote their output; only an errno code is passed on.
       const code = (err as { code?: unknown }).code;
       throw new KubeError(
@@ -121,20 +143,32 @@ export class KubeTransport {
       );
     });
     try {
-      await Promise.race([applied, aborted]);
+      return await Promise.race([applied, aborted]);
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
   }
 
-  private proxyAgent(proxyUrl: string, secure: boolean): Agent {
-    const key = `${secure ? 'https' : 'http'} ${proxyUrl}`;
+  private proxyAgent(proxyUrl: string, url: URL, servername: string | undefined): Agent {
+    const secure = url.protocol === 'https:';
+    const serverName = servername ?? url.hostname.replace(/^\[|\]$/g, '');
+    const key = JSON.stringify([url.protocol, proxyUrl, serverName]);
     let agent = this.proxyAgents.get(key);
     if (!agent) {
-      // The same choice as client-node's KubeConfig.createAgent.
-      const pooling = { keepAlive: true, timeout: this.idleSocketMs };
-      if (proxyUrl.startsWith('socks')) agent = new SocksProxyAgent(proxyUrl, pooling);
-      else if (secure) agent = new HttpsProxyAgent({ proxy: proxyUrl, ...pooling });
+      // The same choice as client-node's KubeConfig.createAgent. hpagent also bounds the proxy's
+      // answer to CONNECT by the idle timeout.
+      const pooling = { keepAlive: true, keepAliveMsecs: 30_000, timeout: this.idleSocketMs };
+      if (proxyUrl.startsWith('socks')) {
+        // socks-proxy-agent starts TLS without the host when it is an IP address (and no
+        // tls-server-name is set), and Node would check the server's certificate against
+        // "localhost". The check is the agent's: given with a request, Node never reuses the connection.
+        const checks = secure ? { checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(serverName, cert) } : {};
+        const socks = new SocksProxyAgent(proxyUrl, { ...pooling, ...checks });
+        // Its own `timeout` would cut any connection, busy or not, silent that long (a watch);
+        // the agent's options still close idle pooled ones.
+        socks.timeout = null;
+        agent = socks;
+      } else if (secure) agent = new HttpsProxyAgent({ proxy: proxyUrl, ...pooling });
       else agent = new HttpProxyAgent({ proxy: proxyUrl, ...pooling });
       this.proxyAgents.set(key, agent);
     }

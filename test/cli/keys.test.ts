@@ -5,7 +5,7 @@ import yaml from 'js-yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { keyFromSecret } from '../../src/kube/index.js';
 import { readPrivateKeyFile, readPublicKeyFile } from '../../src/secrets/index.js';
-import { ConnectProxy } from '../helpers/connect-proxy.js';
+import { ConnectProxy } from '../helpers/proxies.js';
 import { FakeKube, deadPort } from '../helpers/fake-kube.js';
 import { testCertificateAuthority } from '../helpers/tls.js';
 import { runCli } from './run-cli.js';

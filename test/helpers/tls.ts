@@ -26,9 +26,12 @@ export interface IssuedCert {
 
 /**
  * A certificate authority made by the real openssl, for tests that need a chain: it issues
- * server certificates for 127.0.0.1/localhost and client certificates with a given CN.
+ * server certificates (for 127.0.0.1 and localhost unless told) and client certificates with a
+ * given CN.
  */
-export async function testCertificateAuthority(name = 'syncgate-test-ca'): Promise<{ cert: string; issue(cn: string, use: 'server' | 'client'): Promise<IssuedCert> }> {
+export async function testCertificateAuthority(
+  name = 'syncgate-test-ca',
+): Promise<{ cert: string; issue(cn: string, use: 'server' | 'client', subjectAltName?: string): Promise<IssuedCert> }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'syncgate-ca-'));
   const caKey = path.join(dir, 'ca.key');
   const caCert = path.join(dir, 'ca.crt');
@@ -37,10 +40,10 @@ export async function testCertificateAuthority(name = 'syncgate-test-ca'): Promi
   let serial = 0;
   return {
     cert: await readFile(caCert, 'utf8'),
-    async issue(cn, use) {
+    async issue(cn, use, subjectAltName = 'IP:127.0.0.1,DNS:localhost') {
       const base = path.join(dir, `${++serial}`);
       const ext = `${base}.ext`;
-      await writeFile(ext, use === 'server' ? 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' : 'extendedKeyUsage=clientAuth\n');
+      await writeFile(ext, use === 'server' ? `subjectAltName=${subjectAltName}\nextendedKeyUsage=serverAuth\n` : 'extendedKeyUsage=clientAuth\n');
       await run('openssl', ['req', ...ec, '-keyout', `${base}.key`, '-out', `${base}.csr`, '-subj', `/CN=${cn}`]);
       await run('openssl', ['x509', '-req', '-in', `${base}.csr`, '-CA', caCert, '-CAkey', caKey, '-set_serial', String(serial + 1), '-days', '1', '-extfile', ext, '-out', `${base}.crt`]);
       return { cert: await readFile(`${base}.crt`, 'utf8'), key: await readFile(`${base}.key`, 'utf8') };

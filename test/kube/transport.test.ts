@@ -4,15 +4,16 @@
  * client-node's KubeConfig), kept-alive connections (idle lifetime, a stale connection), and the
  * bounds on credentials, answers and watches that stall or are malformed.
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import yaml from 'js-yaml';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KubeClient, type KubeError, loadKubeConfig } from '../../src/kube/index.js';
 import { VERSION } from '../../src/package-root.js';
-import { ConnectProxy } from '../helpers/connect-proxy.js';
+import { ConnectProxy, Socks5Proxy } from '../helpers/proxies.js';
 import { FakeKube, rejectedWithKubeError as rejected } from '../helpers/fake-kube.js';
 import { type IssuedCert, testCertificateAuthority } from '../helpers/tls.js';
 
@@ -75,20 +76,22 @@ describe('TLS, as the kubeconfig sets it up', () => {
   });
 
   describe.each([
-    ['directly', false],
-    ['through the proxy-url', true],
-  ])('a client certificate rotated on disk (%s)', (_how, viaProxy) => {
-    let proxy: ConnectProxy | undefined;
+    ['directly', undefined],
+    ['through an HTTP CONNECT proxy-url', ConnectProxy],
+    ['through a SOCKS5 proxy-url', Socks5Proxy],
+  ])('a client certificate rotated on disk (%s)', (how, Proxy) => {
+    let proxy: ConnectProxy | Socks5Proxy | undefined;
     afterEach(() => proxy?.stop());
 
     it('is presented from the next request on, on a new connection; requests before it share one', async () => {
       fake = await FakeKube.start({ tls: { cert: server.cert, key: server.key, clientCa: ca.cert } });
-      proxy = viaProxy ? await ConnectProxy.start() : undefined;
-      const certFile = path.join(dir, `rotating-${String(viaProxy)}.crt`);
-      const keyFile = path.join(dir, `rotating-${String(viaProxy)}.key`);
+      proxy = Proxy ? await Proxy.start() : undefined;
+      const name = `rotating-${how.split(' ').at(-2)}`;
+      const certFile = path.join(dir, `${name}.crt`);
+      const keyFile = path.join(dir, `${name}.key`);
       writeFileSync(certFile, gateCert.cert);
       writeFileSync(keyFile, gateCert.key);
-      const client = clientFor(fake.kubeconfig({ ca: ca.cert, clientCert: { certFile, keyFile }, ...(proxy ? { proxyUrl: proxy.url } : {}) }), `rotating-${String(viaProxy)}`);
+      const client = clientFor(fake.kubeconfig({ ca: ca.cert, clientCert: { certFile, keyFile }, ...(proxy ? { proxyUrl: proxy.url } : {}) }), name);
       await client.listSecrets(NS, '');
       await client.getSecret(NS, 'a');
 
@@ -100,6 +103,79 @@ describe('TLS, as the kubeconfig sets it up', () => {
       expect(fake.connections).toBe(2);
       if (proxy) expect(proxy.tunnels).toEqual([`127.0.0.1:${fake.port}`, `127.0.0.1:${fake.port}`]);
     });
+  });
+
+  it('through a SOCKS5 proxy-url, the server certificate is checked against the server address (an IP address)', async () => {
+    // socks-proxy-agent starts TLS without the host when it is an IP address, and Node would then
+    // check the certificate against "localhost".
+    const proxy = await Socks5Proxy.start();
+    try {
+      const ipOnly = await ca.issue('kube-apiserver', 'server', 'IP:127.0.0.1');
+      fake = await FakeKube.start({ tls: ipOnly });
+      await clientFor(fake.kubeconfig({ ca: ca.cert, proxyUrl: proxy.url }), 'socks-ip').listSecrets(NS, '');
+      await fake.stop();
+
+      const localhostOnly = await ca.issue('kube-apiserver', 'server', 'DNS:localhost');
+      fake = await FakeKube.start({ tls: localhostOnly });
+      const err = await rejected(clientFor(fake.kubeconfig({ ca: ca.cert, proxyUrl: proxy.url }), 'socks-localhost').listSecrets(NS, ''));
+      expect(err.code).toBe('KUBE_UNREACHABLE');
+      expect(err.message).toContain('ERR_TLS_CERT_ALTNAME_INVALID');
+      expect(fake.requests).toEqual([]);
+    } finally {
+      await proxy.stop();
+    }
+  });
+});
+
+describe.each([
+  ['directly', undefined],
+  ['through an HTTP CONNECT proxy-url', ConnectProxy],
+  ['through a SOCKS5 proxy-url', Socks5Proxy],
+])('a connection that stays silent for longer than idleSocketMs while in use (%s)', (_how, Proxy) => {
+  let server: Server;
+  let proxy: ConnectProxy | Socks5Proxy | undefined;
+  let handler: (req: IncomingMessage, res: ServerResponse) => void;
+  let client: KubeClient;
+  beforeEach(async () => {
+    server = createServer((req, res) => handler(req, res));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    proxy = Proxy ? await Proxy.start() : undefined;
+    const file = path.join(dir, `silent-${Proxy?.name ?? 'direct'}`);
+    writeFileSync(
+      file,
+      yaml.dump({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'c', cluster: { server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, 'insecure-skip-tls-verify': true, ...(proxy ? { 'proxy-url': proxy.url } : {}) } }],
+        users: [{ name: 'u', user: {} }],
+        contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+        'current-context': 'x',
+      }),
+    );
+    client = new KubeClient(loadKubeConfig({ kubeconfig: file }), { idleSocketMs: 300, requestTimeoutMs: 5_000 });
+  });
+  afterEach(async () => {
+    await proxy?.stop();
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+
+  it('a slow answer is waited for', async () => {
+    handler = (_req, res) => void setTimeout(() => res.end(JSON.stringify({ metadata: { name: 'slow' } })), 800);
+    expect((await client.getSecret(NS, 'slow'))?.metadata?.name).toBe('slow');
+    if (proxy) expect(proxy.tunnels).toHaveLength(1);
+  });
+
+  it('a quiet watch is not cut', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200).flushHeaders();
+      setTimeout(() => res.end('{"type":"ADDED","object":{"metadata":{"name":"late"}}}\n'), 800);
+    };
+    const ended = await new Promise<{ events: string[]; err: KubeError | undefined }>((resolve) => {
+      const events: string[] = [];
+      void client.watchSecrets(NS, 'a=b', '1', { onEvent: (type, s) => events.push(`${type} ${s.metadata?.name}`), onEnd: (err) => resolve({ events, err }) }, 5);
+    });
+    expect(ended).toEqual({ events: ['ADDED late'], err: undefined });
   });
 });
 
@@ -120,17 +196,23 @@ describe('kept-alive connections', () => {
   let connections: Socket[];
   let handler: (req: IncomingMessage, res: ServerResponse, requestOnConnection: number, connection: number) => void;
   let client: KubeClient;
+  /** What each connection was asked, in order: `GET /api/…` */
+  let asked: string[][];
   beforeEach(async () => {
     connections = [];
+    asked = [];
     server = createServer((req, res) => {
       const socket = req.socket as Socket & { served?: number };
       socket.served = (socket.served ?? 0) + 1;
-      handler(req, res, socket.served, connections.indexOf(socket) + 1);
+      const connection = connections.indexOf(socket) + 1;
+      (asked[connection - 1] ??= []).push(`${req.method} ${new URL(req.url!, 'http://x').pathname}`);
+      handler(req, res, socket.served, connection);
     });
     server.on('connection', (socket: Socket) => connections.push(socket));
     server.keepAliveTimeout = 60_000; // only the client closes idle connections here
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    client = KubeClient.fromOptions({ server: { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }, idleSocketMs: 300 });
+    // The default idle timeout (5 s), so that a request never finds its connection closed by it.
+    client = KubeClient.fromOptions({ server: { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` } });
   });
   afterEach(async () => {
     server.closeAllConnections();
@@ -140,16 +222,17 @@ describe('kept-alive connections', () => {
 
   it('are closed by the client once unused for idleSocketMs; the next request opens another', async () => {
     handler = (_req, res) => res.end(secret('a'));
+    client = KubeClient.fromOptions({ server: { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }, idleSocketMs: 300 });
     await client.getSecret(NS, 'a');
+    const t0 = Date.now();
     await client.getSecret(NS, 'a');
     expect(connections).toHaveLength(1);
-    const t0 = Date.now();
     const closed = await new Promise((r) => {
       connections[0]!.once('close', () => r(true));
       setTimeout(() => r(false), 3_000);
     });
     expect(closed).toBe(true);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(200);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
     await client.getSecret(NS, 'a');
     expect(connections).toHaveLength(2);
   });
@@ -159,28 +242,21 @@ describe('kept-alive connections', () => {
     handler = (req, res, served, connection) => (connection === 1 && served === 2 ? req.socket.destroy() : res.end(secret(`served-${connection}-${served}`)));
     expect((await client.getSecret(NS, 'x'))?.metadata?.name).toBe('served-1-1');
     expect((await client.getSecret(NS, 'x'))?.metadata?.name).toBe('served-2-1');
-    expect(connections).toHaveLength(2);
+    const get = `GET /api/v1/namespaces/${NS}/secrets/x`;
+    expect(asked).toEqual([[get, get], [get]]);
   });
 
-  it('… but not a create, which the server may have carried out: KUBE_UNREACHABLE', async () => {
-    handler = (req, res, served, connection) => (connection === 1 && served === 2 ? req.socket.destroy() : res.end(secret('created')));
+  it.each([
+    ['a create', 'POST', (c: KubeClient) => c.createSecret(NS, { metadata: { name: 'x' } })],
+    ['a delete', 'DELETE', (c: KubeClient) => c.deleteSecretObject(NS, 'x')],
+  ])('… but not %s, which the server may have carried out (409 or 404 the second time): KUBE_UNREACHABLE', async (_what, method, call) => {
+    handler = (req, res, served, connection) => (connection === 1 && served === 2 ? req.socket.destroy() : res.end(secret('x')));
     await client.getSecret(NS, 'x');
-    const err = await rejected(client.createSecret(NS, { metadata: { name: 'created' } }));
+    const err = await rejected(call(client));
     expect(err.code).toBe('KUBE_UNREACHABLE');
-    expect(connections).toHaveLength(1);
+    expect(asked).toEqual([[`GET /api/v1/namespaces/${NS}/secrets/x`, `${method} /api/v1/namespaces/${NS}/secrets${method === 'POST' ? '' : '/x'}`]]);
   });
 
-  it('a watch that is quiet for longer than idleSocketMs is not cut', async () => {
-    handler = (_req, res) => {
-      res.writeHead(200).flushHeaders();
-      setTimeout(() => res.end('{"type":"ADDED","object":{"metadata":{"name":"late"}}}\n'), 800);
-    };
-    const ended = await new Promise<{ events: string[]; err: KubeError | undefined }>((resolve) => {
-      const events: string[] = [];
-      void client.watchSecrets(NS, 'a=b', '1', { onEvent: (type, s) => events.push(`${type} ${s.metadata?.name}`), onEnd: (err) => resolve({ events, err }) }, 5);
-    });
-    expect(ended).toEqual({ events: ['ADDED late'], err: undefined });
-  });
 });
 
 describe('a token file', () => {
@@ -220,15 +296,21 @@ describe('exec credential plugins (client-node runs them)', () => {
     expect(fake.requests).toHaveLength(1);
   });
 
-  it('a plugin that does not exit: KUBE_TIMEOUT after requestTimeoutMs, naming the credentials; nothing sent', async () => {
+  it('a plugin that does not exit: KUBE_TIMEOUT after requestTimeoutMs, naming the credentials; nothing sent; not started again while it runs', async () => {
     fake = await FakeKube.start({ token: 'from-the-plugin' });
-    const command = plugin('hangs.sh', 'exec sleep 5');
+    const started = path.join(dir, 'hangs.started');
+    const command = plugin('hangs.sh', `echo started >> ${started}\nexec sleep 5`);
     const client = clientFor(withExec(fake.kubeconfig({ token: 'unused' }), command), 'exec-hangs', 300);
     const t0 = Date.now();
     const err = await rejected(client.getSecret(NS, 'a'));
     expect(Date.now() - t0).toBeLessThan(2_000);
     expect(err.code).toBe('KUBE_TIMEOUT');
     expect(err.message).toBe("get secrets syncgate/a: the credentials of the kubeconfig's current context (an exec or auth plugin) were not ready in time");
+
+    const watchEnded = await new Promise<KubeError | undefined>((resolve) => void client.watchSecrets(NS, 'a=b', '1', { onEvent: () => {}, onEnd: resolve }));
+    expect(watchEnded?.code).toBe('KUBE_TIMEOUT');
+    expect(watchEnded?.message).toBe("watch secrets in namespace syncgate: the credentials of the kubeconfig's current context (an exec or auth plugin) were not ready in time");
+    expect(readFileSync(started, 'utf8')).toBe('started\n');
     expect(fake.requests).toEqual([]);
   });
 
@@ -325,6 +407,7 @@ describe('answers that stall or are malformed', () => {
     expect(ended.events).toEqual(['ADDED one']);
   });
 
+  // Without the guard, vitest fails the run: it reports the uncaught exception.
   it('a handler that throws when the watch ends does not stop the process', async () => {
     handler = (_req, res) => res.writeHead(200).end();
     const ended = await new Promise<void>((resolve) => {
