@@ -13,7 +13,18 @@ interface GenerateOptions {
   namespace?: string;
   kubeconfig?: string;
   context?: string;
+  timeoutMs: string;
   output: string;
+}
+
+/**
+ * Once the command is done, the process exits within a second even if something still holds it
+ * open: client-node never stops an exec credential plugin that hangs (src/kube/transport.ts), and
+ * such a plugin must not keep the command from returning after it has reported KUBE_TIMEOUT.
+ * Unreferenced, so that a process with nothing left running exits at once, as usual.
+ */
+function exitEvenIfHeldOpen(): void {
+  setTimeout(() => process.exit(), 1_000).unref();
 }
 
 /** `syncgate keys generate`: a new X25519 sealing key as files, a Secret manifest, or a Secret written through the API. */
@@ -28,12 +39,15 @@ export function registerKeys(program: Command): void {
     .option('--namespace <ns>', "the gate's namespace, where key Secrets live (default: the kubeconfig context's namespace with --apply)")
     .option('--kubeconfig <file>', 'kubeconfig for --apply (default: $KUBECONFIG, in-cluster, ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context for --apply')
+    .option('--timeout-ms <ms>', 'bound on each Kubernetes API request with --apply, credentials (an exec plugin) included', '10000')
     .option('--output <format>', 'text or json (the report; with --format k8s, the manifest)', 'text')
     .action(async (opts: GenerateOptions) => {
       if (opts.output !== 'text' && opts.output !== 'json') throw new InputError('USAGE', `--output must be text or json, not ${opts.output}`);
       if (opts.format !== 'files' && opts.format !== 'k8s') throw new InputError('USAGE', `--format must be files or k8s, not ${opts.format}`);
       if (opts.format === 'k8s' && (opts.out !== undefined || opts.apply)) throw new InputError('USAGE', '--format k8s prints the manifest; it cannot be combined with --out or --apply');
       if (opts.format === 'files' && opts.out === undefined && !opts.apply) throw new InputError('USAGE', 'give --out DIR, --format k8s or --apply');
+      const requestTimeoutMs = Number(opts.timeoutMs);
+      if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs <= 0) throw new InputError('USAGE', `--timeout-ms must be a positive integer, not ${opts.timeoutMs}`);
 
       const key = generateSealingKey();
       const report: Record<string, unknown> = { keyId: key.keyId, created: key.created?.toISOString() };
@@ -53,7 +67,7 @@ export function registerKeys(program: Command): void {
         const kc = loadKubeConfig({ ...(opts.kubeconfig !== undefined ? { kubeconfig: opts.kubeconfig } : {}), ...(opts.context !== undefined ? { context: opts.context } : {}) });
         namespace = opts.namespace ?? contextNamespace(kc);
         if (namespace === undefined) throw new InputError('USAGE', "--apply needs --namespace (the gate's namespace); the kubeconfig context sets none");
-        client = new Client(kc);
+        client = new Client(kc, { requestTimeoutMs });
       }
       if (opts.out !== undefined) {
         try {
@@ -63,7 +77,11 @@ export function registerKeys(program: Command): void {
         }
       }
       if (client && namespace !== undefined) {
-        await client.createSecret(namespace, keySecretManifest(key, namespace));
+        try {
+          await client.createSecret(namespace, keySecretManifest(key, namespace));
+        } finally {
+          exitEvenIfHeldOpen();
+        }
         report.secret = { namespace, name: keySecretName(key) };
       }
       if (opts.output === 'json') {

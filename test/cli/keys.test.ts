@@ -112,6 +112,25 @@ describe('syncgate keys generate', () => {
       expect(missing.stderr).toMatch(/KUBE_CONFIG_INVALID/);
     });
 
+    it('a credential plugin that never exits: exit 2 KUBE_TIMEOUT after --timeout-ms, and the command returns although the plugin still runs', async () => {
+      const plugin = path.join(dir, 'hangs.sh');
+      writeFileSync(plugin, '#!/bin/sh\nexec sleep 20\n', { mode: 0o755 });
+      const hanging = path.join(dir, 'hanging');
+      const withExec = fake.kubeconfig({ namespace: 'syncgate' }).replace(/user:\n(\s+)token: \S+/, `user:\n      exec:\n        apiVersion: client.authentication.k8s.io/v1\n        command: ${plugin}\n        interactiveMode: Never`);
+      expect(withExec).toContain(plugin);
+      writeFileSync(hanging, withExec);
+      const t0 = Date.now();
+      const r = await runCli(['keys', 'generate', '--apply', '--kubeconfig', hanging, '--timeout-ms', '300'], { timeoutMs: 15_000 });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^syncgate: KUBE_TIMEOUT: create secrets syncgate\/syncgate-sealing-key-[0-9a-f]{16}: the credentials of the kubeconfig's current context \(an exec or auth plugin\) were not ready in time\n$/);
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      expect(fake.requests).toEqual([]);
+
+      const zero = await runCli(['keys', 'generate', '--apply', '--kubeconfig', hanging, '--timeout-ms', '0']);
+      expect(zero.code).toBe(2);
+      expect(zero.stderr).toMatch(/--timeout-ms must be a positive integer, not 0/);
+    });
+
     it('goes through the kubeconfig proxy-url (an HTTP CONNECT proxy), TLS to the API server inside the tunnel', async () => {
       const ca = await testCertificateAuthority();
       const tlsFake = await FakeKube.start({ token: 'cli-token', tls: await ca.issue('kube-apiserver', 'server') });
