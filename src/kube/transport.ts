@@ -68,7 +68,8 @@ export class KubeTransport {
    * agents above. One per proxy and server.
    */
   private readonly proxyAgents = new Map<string, Agent>();
-  private readonly idleSocketMs: number;
+  /** What every agent here is built with: kept-alive connections, closed after idleSocketMs unused. */
+  private readonly pooling: { keepAlive: true; keepAliveMsecs: number; timeout: number };
   /**
    * The applyToHTTPSOptions call under way, which later requests share: client-node runs an exec
    * plugin on each call and never stops one, so a plugin that hangs would otherwise be started
@@ -80,9 +81,9 @@ export class KubeTransport {
     readonly config: KubeConfig,
     options: KubeTransportOptions = {},
   ) {
-    this.idleSocketMs = options.idleSocketMs ?? IDLE_SOCKET_MS;
-    this.httpAgent = new http.Agent({ keepAlive: true, keepAliveMsecs: 30_000, timeout: this.idleSocketMs });
-    this.httpsAgent = new https.Agent({ keepAlive: true, keepAliveMsecs: 30_000, timeout: this.idleSocketMs });
+    this.pooling = { keepAlive: true, keepAliveMsecs: 30_000, timeout: options.idleSocketMs ?? IDLE_SOCKET_MS };
+    this.httpAgent = new http.Agent(this.pooling);
+    this.httpsAgent = new https.Agent(this.pooling);
   }
 
   /**
@@ -157,19 +158,18 @@ export class KubeTransport {
     if (!agent) {
       // The same choice as client-node's KubeConfig.createAgent. hpagent also bounds the proxy's
       // answer to CONNECT by the idle timeout.
-      const pooling = { keepAlive: true, keepAliveMsecs: 30_000, timeout: this.idleSocketMs };
       if (proxyUrl.startsWith('socks')) {
         // socks-proxy-agent starts TLS without the host when it is an IP address (and no
         // tls-server-name is set), and Node would check the server's certificate against
         // "localhost". The check is the agent's: given with a request, Node never reuses the connection.
         const checks = secure ? { checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(serverName, cert) } : {};
-        const socks = new SocksProxyAgent(proxyUrl, { ...pooling, ...checks });
+        const socks = new SocksProxyAgent(proxyUrl, { ...this.pooling, ...checks });
         // Its own `timeout` would cut any connection, busy or not, silent that long (a watch);
         // the agent's options still close idle pooled ones.
         socks.timeout = null;
         agent = socks;
-      } else if (secure) agent = new HttpsProxyAgent({ proxy: proxyUrl, ...pooling });
-      else agent = new HttpProxyAgent({ proxy: proxyUrl, ...pooling });
+      } else if (secure) agent = new HttpsProxyAgent({ proxy: proxyUrl, ...this.pooling });
+      else agent = new HttpProxyAgent({ proxy: proxyUrl, ...this.pooling });
       this.proxyAgents.set(key, agent);
     }
     return agent;
